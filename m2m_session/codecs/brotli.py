@@ -1,0 +1,42 @@
+"""``BROTLI``: each DATA content is one complete Brotli stream."""
+
+from __future__ import annotations
+
+import brotli
+
+from m2m_session.errors import CompressionError, DecompressionError
+
+#: Quality 5 compresses agent traffic within a few percent of 11 at a fraction of the time;
+#: DATA is compressed on the send path, so speed matters more than the last percent.
+QUALITY = 5
+_CHUNK = 1 << 20
+
+
+def encode(data: bytes) -> bytes:
+    """Compress ``data`` into one Brotli stream."""
+    try:
+        return bytes(brotli.compress(data, quality=QUALITY))
+    except brotli.error as exc:
+        raise CompressionError(f"brotli: {exc}") from exc
+
+
+def decode(content: bytes, max_size: int) -> bytes:
+    """Decompress one Brotli stream, stopping as soon as the output passes ``max_size``."""
+    decompressor = brotli.Decompressor()
+    limit = min(_CHUNK, max_size + 1)
+    try:
+        parts = [decompressor.process(content, output_buffer_limit=limit)]
+        size = len(parts[0])
+        while size <= max_size and not decompressor.is_finished():
+            part = decompressor.process(b"", output_buffer_limit=limit)
+            if not part:
+                break
+            parts.append(part)
+            size += len(part)
+    except brotli.error as exc:
+        raise DecompressionError(f"corrupt Brotli stream ({exc})") from exc
+    if size > max_size:
+        raise DecompressionError(f"decoded content exceeds the {max_size}-byte cap")
+    if not decompressor.is_finished():
+        raise DecompressionError("truncated Brotli stream")
+    return parts[0] if len(parts) == 1 else b"".join(parts)

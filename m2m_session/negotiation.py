@@ -1,0 +1,179 @@
+"""Capability negotiation (PROTOCOL.md section 4): the server's checks, in order, on one HELLO.
+
+Pure functions: the caller supplies what only it knows (is this peer over its rate, is the server
+full, what does the embedding agent's policy hook say) and gets back an ACCEPT with a fresh
+session id, or a REJECT.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from m2m_session.codecs import Algorithm, default_algorithms
+from m2m_session.codes import RejectCode
+from m2m_session.messages import PROTOCOL_VERSION, Accept, Hello, Reject
+
+__all__ = [
+    "DEFAULT_ENCODING",
+    "KNOWN_ENCODINGS",
+    "Agreement",
+    "Capabilities",
+    "PolicyHook",
+    "negotiate",
+    "negotiate_encoding",
+    "negotiate_version",
+    "new_session_id",
+]
+
+log = structlog.get_logger("m2m_session.negotiation")
+
+KNOWN_ENCODINGS = ("CL100K_BASE", "O200K_BASE", "LLAMA_BPE")
+DEFAULT_ENCODING = "CL100K_BASE"
+_VERSION = re.compile(r"(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})")
+_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+#: ``on_hello(hello)``: ``None`` or ``True`` lets the peer in, ``False`` refuses it with
+#: SECURITY_POLICY, a :class:`RejectCode` refuses it with that code.
+PolicyHook = Callable[[Hello], "bool | RejectCode | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a server accepts (or a client offers): the inputs of negotiation."""
+
+    version: str = PROTOCOL_VERSION
+    algorithms: tuple[str, ...] = field(default_factory=default_algorithms)
+    encodings: tuple[str, ...] = ()
+    require_scanning: bool = False
+    session_timeout_ms: int = 300_000
+    max_payload_size: int = 0
+    extensions: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    """A successful negotiation: the ACCEPT to send and the session's id."""
+
+    accept: Accept
+    session_id: str
+
+
+def new_session_id() -> str:
+    """``sess_`` and 20 CSPRNG characters of ``[a-z0-9]`` (about 103 bits)."""
+    return "sess_" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(20))
+
+
+def parse_version(version: object) -> tuple[int, int] | None:
+    """``(major, minor)`` of a ``"MAJOR.MINOR"`` string, or None when malformed."""
+    if type(version) is not str:
+        return None
+    match = _VERSION.fullmatch(version)
+    return None if match is None else (int(match[1]), int(match[2]))
+
+
+def negotiate_version(offered: object, supported: str = PROTOCOL_VERSION) -> str | None:
+    """The agreed version (same MAJOR, lower MINOR), or None when incompatible or malformed."""
+    theirs, ours = parse_version(offered), parse_version(supported)
+    if theirs is None or ours is None or theirs[0] != ours[0]:
+        return None
+    return f"{ours[0]}.{min(theirs[1], ours[1])}"
+
+
+def negotiate_encoding(hello: Hello, supported: tuple[str, ...]) -> str:
+    """The client's preferred encoding if supported, else the first in common, else CL100K."""
+    if hello.preferred_encoding is not None and hello.preferred_encoding in supported:
+        return hello.preferred_encoding
+    for name in hello.encodings:
+        if name in supported:
+            return name
+    return DEFAULT_ENCODING
+
+
+def negotiate(
+    hello: Hello,
+    capabilities: Capabilities,
+    *,
+    rate_limited: bool = False,
+    busy: bool = False,
+    policy: PolicyHook | None = None,
+    session_id_factory: Callable[[], str] = new_session_id,
+) -> Agreement | Reject:
+    """Run the section 4 checks on ``hello``; the first that fails decides the REJECT code."""
+    if rate_limited:
+        return Reject(RejectCode.RATE_LIMITED, "too many sessions from this address; retry later")
+    if busy:
+        return Reject(RejectCode.SERVER_BUSY, "the server holds its maximum number of sessions")
+
+    version = negotiate_version(hello.version, capabilities.version)
+    if version is None:
+        shown = "missing" if hello.version is None else repr(hello.version)
+        return Reject(
+            RejectCode.VERSION_MISMATCH,
+            f"version {shown} is not compatible with {capabilities.version}",
+        )
+
+    offered = set(hello.algorithms)
+    common = tuple(name for name in capabilities.algorithms if name in offered)
+    if not common:
+        return Reject(
+            RejectCode.NO_COMMON_ALGORITHM,
+            f"no algorithm in common; this server speaks {', '.join(capabilities.algorithms)}",
+        )
+
+    if capabilities.require_scanning and not hello.security_scanning:
+        return Reject(RejectCode.SECURITY_POLICY, "this server requires security_scanning")
+    if policy is not None:
+        refusal = _ask_policy(policy, hello)
+        if refusal is not None:
+            return refusal
+
+    if hello.problems:
+        return Reject(RejectCode.UNKNOWN, "malformed HELLO: " + "; ".join(hello.problems))
+
+    max_payload = _smaller_limit(hello.max_payload_size, capabilities.max_payload_size)
+    encoding = (
+        negotiate_encoding(hello, capabilities.encodings)
+        if Algorithm.TOKEN_NATIVE in common
+        else None
+    )
+    accept = Accept(
+        version=version,
+        algorithms=common,
+        security_scanning=capabilities.require_scanning,
+        session_timeout_ms=capabilities.session_timeout_ms,
+        max_payload_size=max_payload,
+        encoding=encoding,
+        extensions=capabilities.extensions,
+    )
+    return Agreement(accept, session_id_factory())
+
+
+def _ask_policy(policy: PolicyHook, hello: Hello) -> Reject | None:
+    try:
+        verdict = policy(hello)
+    except Exception:
+        log.exception("policy_hook_failed", agent_id=hello.agent_id)
+        return Reject(RejectCode.UNKNOWN, "the server could not evaluate its policy")
+    if verdict is None or verdict is True:
+        return None
+    if verdict is False:
+        return Reject(RejectCode.SECURITY_POLICY, "refused by the server's security policy")
+    try:
+        code = RejectCode(verdict)
+    except ValueError:
+        log.error("policy_hook_bad_verdict", verdict=repr(verdict))
+        return Reject(RejectCode.UNKNOWN, "the server could not evaluate its policy")
+    return Reject(code, f"refused by the server's policy ({code.value})")
+
+
+def _smaller_limit(a: int, b: int) -> int:
+    """The smaller of two limits where 0 means none."""
+    if a and b:
+        return min(a, b)
+    return a or b

@@ -1,0 +1,734 @@
+"""The sans-I/O protocol core: one :class:`Protocol` per session, bytes in, events and bytes out.
+
+It owns the state machine of PROTOCOL.md section 6, validates every received message, answers
+PINGs, runs negotiation on the server side and turns API calls into frames. It knows nothing of
+sockets or clocks: every call takes ``now`` (seconds, any monotonic clock), and timers are
+deadlines the shell asks for with :meth:`Protocol.next_deadline` and reports with
+:meth:`Protocol.handle_timeout`.
+
+The states and their transitions live in one module-level ``transitions`` machine that drives
+every Protocol object through ``MACHINE.events[name].trigger(protocol)``: no per-session machine,
+no per-session model registration. Only state changes trigger; DATA, PING and PONG check the state
+with a string comparison, so the per-message path stays cheap.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from transitions import Machine, MachineError
+
+from m2m_session import messages
+from m2m_session.codecs import MAX_DECODED_SIZE, Algorithm, get_codec
+from m2m_session.codes import CloseReason
+from m2m_session.errors import (
+    CapabilityMismatchError,
+    DecompressionError,
+    InvalidMessageError,
+    M2MError,
+    NegotiationFailed,
+    NetworkError,
+    ProtocolError,
+    SessionExpired,
+    SessionNotEstablished,
+)
+from m2m_session.framing import DEFAULT_MAX_FRAME_SIZE, FrameDecoder
+from m2m_session.messages import Accept, Close, Data, Hello, Ping, Pong, Reject, UnknownMessage
+from m2m_session.negotiation import Agreement, negotiate_version
+
+__all__ = [
+    "MACHINE",
+    "DataReceived",
+    "Event",
+    "Negotiated",
+    "PongReceived",
+    "Protocol",
+    "Role",
+    "SessionEnded",
+    "SessionEstablished",
+    "SessionStats",
+    "State",
+    "Timeouts",
+    "UnknownMessageReceived",
+    "state_diagram",
+]
+
+log = structlog.get_logger("m2m_session.protocol")
+
+
+class Role(enum.StrEnum):
+    CLIENT = "client"
+    SERVER = "server"
+
+
+class State(enum.StrEnum):
+    """The five states of PROTOCOL.md section 6."""
+
+    INITIAL = "INITIAL"
+    HELLO_SENT = "HELLO_SENT"
+    ESTABLISHED = "ESTABLISHED"
+    CLOSING = "CLOSING"
+    CLOSED = "CLOSED"
+
+
+_INITIAL, _HELLO_SENT, _ESTABLISHED, _CLOSING, _CLOSED = (s.value for s in State)
+_OPEN = [_INITIAL, _HELLO_SENT, _ESTABLISHED]
+
+# (trigger, sources, destination), in the order of the section 6 table.
+TRANSITIONS: tuple[tuple[str, list[str], str], ...] = (
+    ("send_hello", [_INITIAL], _HELLO_SENT),
+    ("send_accept", [_INITIAL], _ESTABLISHED),
+    ("send_reject", [_INITIAL], _CLOSED),
+    ("receive_accept", [_HELLO_SENT], _ESTABLISHED),
+    ("receive_reject", [_HELLO_SENT], _CLOSED),
+    ("close", [_ESTABLISHED], _CLOSING),
+    ("abort", [_INITIAL, _HELLO_SENT], _CLOSED),
+    ("receive_close", [*_OPEN, _CLOSING], _CLOSED),
+    ("time_out", _OPEN, _CLOSED),
+    ("fail", [*_OPEN, _CLOSING], _CLOSED),
+    ("closing_done", [_CLOSING], _CLOSED),
+    ("connection_lost", [*_OPEN, _CLOSING], _CLOSED),
+)
+
+MACHINE = Machine(
+    model=None,
+    states=[s.value for s in State],
+    transitions=[
+        {"trigger": trigger, "source": sources, "dest": dest}
+        for trigger, sources, dest in TRANSITIONS
+    ],
+    initial=_INITIAL,
+    auto_transitions=False,
+)
+_EVENTS = MACHINE.events
+
+
+def state_diagram() -> str:
+    """A Mermaid ``stateDiagram-v2`` read from the live machine's events."""
+    lines = ["stateDiagram-v2", f"    [*] --> {MACHINE.initial}"]
+    for name, event in _EVENTS.items():
+        for source, transitions in event.transitions.items():
+            lines.extend(f"    {source} --> {t.dest}: {name}" for t in transitions)
+    lines.append(f"    {_CLOSED} --> [*]")
+    return "\n".join(lines)
+
+
+# --- configuration and results ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Timer settings in seconds (PROTOCOL.md section 6 defaults)."""
+
+    handshake: float = 30.0
+    session: float = 300.0
+    ping_interval: float = 60.0
+    ping_timeout: float = 10.0
+    closing: float = 5.0
+    #: Consecutive unanswered keep-alive PINGs that end the session.
+    max_missed_pongs: int = 3
+
+    def __post_init__(self) -> None:
+        for name in ("handshake", "session", "ping_interval", "ping_timeout", "closing"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"timeout {name!r} must be positive")
+        if self.max_missed_pongs < 1:
+            raise ValueError("max_missed_pongs must be at least 1")
+
+
+@dataclass(frozen=True, slots=True)
+class Negotiated:
+    """What the two ends agreed on."""
+
+    version: str
+    algorithms: tuple[str, ...]
+    security_scanning: bool
+    session_timeout_ms: int
+    max_payload_size: int
+    encoding: str | None
+    ping_interval_ms: int
+    ping_timeout_ms: int
+    extensions: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class SessionStats:
+    """Traffic counters. Bytes are frame bytes on the wire; ``bytes_saved`` is payload bytes
+    minus DATA content bytes, both directions."""
+
+    messages_sent: int = 0
+    messages_received: int = 0
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    data_sent: int = 0
+    data_received: int = 0
+    payload_bytes_sent: int = 0
+    payload_bytes_received: int = 0
+    bytes_saved: int = 0
+
+
+# --- events -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEstablished:
+    negotiated: Negotiated
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class DataReceived:
+    data: bytes | str
+    algorithm: str
+
+
+@dataclass(frozen=True, slots=True)
+class PongReceived:
+    """A PONG; ``rtt`` is measured against the oldest unanswered PING."""
+
+    rtt: float
+    requested: bool  # True when that PING came from send_ping(), not the keep-alive
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownMessageReceived:
+    type_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEnded:
+    """The session reached CLOSED. ``error`` is what local operations raise from now on.
+
+    ``clean`` is True for an orderly end (NORMAL or a shutdown reason, either side): iteration
+    over received DATA then simply stops.
+    """
+
+    reason: CloseReason | None
+    message: str | None
+    error: M2MError
+    by_peer: bool
+    clean: bool
+
+
+Event = SessionEstablished | DataReceived | PongReceived | UnknownMessageReceived | SessionEnded
+
+_CLEAN = frozenset({CloseReason.NORMAL, CloseReason.CLIENT_SHUTDOWN, CloseReason.SERVER_SHUTDOWN})
+Negotiator = Callable[[Hello], Agreement | Reject]
+
+
+# --- the core ---------------------------------------------------------------------------------
+
+
+class Protocol:
+    """One session's protocol state. Create with :meth:`client` or :meth:`server`."""
+
+    __slots__ = (
+        "_algorithms",
+        "_close_reason",
+        "_closing_deadline",
+        "_decoder",
+        "_ended",
+        "_handshake_deadline",
+        "_hello",
+        "_keepalive_sent_at",
+        "_last_received",
+        "_max_decoded",
+        "_max_payload",
+        "_missed_pongs",
+        "_negotiator",
+        "_outbox",
+        "_pending_pings",
+        "_session_timeout",
+        "_wall_offset",
+        "negotiated",
+        "role",
+        "session_id",
+        "state",
+        "stats",
+        "timeouts",
+    )
+
+    def __init__(
+        self,
+        role: Role,
+        now: float,
+        *,
+        hello: Hello | None = None,
+        negotiator: Negotiator | None = None,
+        timeouts: Timeouts | None = None,
+        max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
+        max_decoded_size: int = MAX_DECODED_SIZE,
+        wall_clock_offset: float = 0.0,
+    ) -> None:
+        self.role = role
+        self.state: str = _INITIAL
+        self.timeouts = timeouts or Timeouts()
+        self.session_id: str | None = None
+        self.negotiated: Negotiated | None = None
+        self.stats = SessionStats()
+        self._hello = hello
+        self._negotiator = negotiator
+        self._decoder = FrameDecoder(max_frame_size)
+        self._max_decoded = max_decoded_size
+        self._max_payload = 0
+        self._algorithms: frozenset[str] = frozenset()
+        self._wall_offset = wall_clock_offset
+        self._outbox: list[bytes] = []
+        self._last_received = now
+        self._session_timeout = self.timeouts.session
+        # The server's HELLO wait starts with the connection; the client's with its HELLO.
+        self._handshake_deadline: float | None = (
+            now + self.timeouts.handshake if role is Role.SERVER else None
+        )
+        self._closing_deadline: float | None = None
+        self._close_reason = CloseReason.NORMAL
+        self._keepalive_sent_at: float | None = None
+        self._missed_pongs = 0
+        self._pending_pings: deque[tuple[float, bool]] = deque()
+        self._ended: SessionEnded | None = None
+
+    @classmethod
+    def client(cls, hello: Hello, now: float, **options: Any) -> Protocol:
+        """A client core; call :meth:`send_hello` to start the handshake."""
+        return cls(Role.CLIENT, now, hello=hello, **options)
+
+    @classmethod
+    def server(cls, negotiator: Negotiator, now: float, **options: Any) -> Protocol:
+        """A server core; ``negotiator(hello)`` decides each HELLO (see :mod:`negotiation`)."""
+        return cls(Role.SERVER, now, negotiator=negotiator, **options)
+
+    # --- output -------------------------------------------------------------------------------
+
+    def data_to_send(self) -> bytes:
+        """Drain the bytes the core wants written, in order."""
+        outbox = self._outbox
+        if not outbox:
+            return b""
+        data = outbox[0] if len(outbox) == 1 else b"".join(outbox)
+        outbox.clear()
+        return data
+
+    @property
+    def ended(self) -> SessionEnded | None:
+        """The terminal event once the session is CLOSED."""
+        return self._ended
+
+    # --- API calls ----------------------------------------------------------------------------
+
+    def send_hello(self, now: float) -> None:
+        """Client: queue HELLO and start the handshake wait."""
+        if self.role is not Role.CLIENT or self._hello is None:
+            raise ProtocolError("only a client sends HELLO")
+        self._trigger("send_hello")
+        self._queue(self._hello, now)
+        self._handshake_deadline = now + self.timeouts.handshake
+
+    def send_data(self, data: bytes | str, now: float, algorithm: str | None = None) -> None:
+        """Queue one DATA; raises when the session is not ESTABLISHED or the data can't go."""
+        if self.state != _ESTABLISHED:
+            raise self._not_established()
+        if now >= self._last_received + self._session_timeout:
+            self._expire(now, "idle timeout")
+            raise self._not_established()
+        if type(data) is str:
+            raw = data.encode("utf-8")
+            text = True
+        elif isinstance(data, (bytes, bytearray, memoryview)):
+            raw = bytes(data)
+            text = False
+        else:
+            raise TypeError(f"send() takes bytes or str, not {type(data).__name__}")
+        size = len(raw)
+        if self._max_payload and size > self._max_payload:
+            raise ProtocolError(
+                f"payload of {size} bytes exceeds the negotiated max_payload_size "
+                f"{self._max_payload}"
+            )
+        if algorithm is None:
+            algorithm = self._choose_algorithm(size)
+        elif algorithm not in self._algorithms:
+            raise CapabilityMismatchError(
+                f"algorithm {algorithm!r} was not negotiated; this session uses "
+                f"{', '.join(self.negotiated.algorithms if self.negotiated else ())}"
+            )
+        content = get_codec(algorithm).encode(raw)
+        if algorithm != Algorithm.NONE and len(content) >= size and self._may_send_plain():
+            algorithm, content = Algorithm.NONE.value, raw
+        frame = messages.encode_data(
+            self.session_id or "", self._timestamp(now), algorithm, content, size, text
+        )
+        self._outbox.append(frame)
+        stats = self.stats
+        stats.messages_sent += 1
+        stats.bytes_sent += len(frame)
+        stats.data_sent += 1
+        stats.payload_bytes_sent += size
+        stats.bytes_saved += size - len(content)
+
+    def send_ping(self, now: float) -> None:
+        """Queue a PING whose PONG is reported with ``requested=True``."""
+        if self.state != _ESTABLISHED:
+            raise self._not_established()
+        self._ping(now, requested=True)
+
+    def close(
+        self, now: float, reason: CloseReason = CloseReason.NORMAL, message: str | None = None
+    ) -> list[Event]:
+        """Close locally: CLOSE then CLOSING when established, straight to CLOSED before.
+
+        Closing an ending or ended session does nothing.
+        """
+        reason = CloseReason(reason)
+        if self.state == _ESTABLISHED:
+            self._trigger("close")
+            self._close_reason = reason
+            self._queue(Close(reason, message), now)
+            self._closing_deadline = now + self.timeouts.closing
+            return []
+        if self.state in (_INITIAL, _HELLO_SENT):
+            if self.state == _HELLO_SENT or self.role is Role.SERVER:
+                self._queue(Close(reason, message), now)
+            self._trigger("abort")
+            error = SessionNotEstablished(f"session closed locally ({reason.value})")
+            return [self._end(reason, message, error, by_peer=False)]
+        return []
+
+    def connection_lost(self, now: float, exc: BaseException | None = None) -> list[Event]:
+        """The transport is gone: CLOSED from any state."""
+        if self.state == _CLOSED:
+            return []
+        was = self.state
+        self._trigger("connection_lost")
+        if was == _CLOSING:
+            error = SessionNotEstablished("session closed")
+            return [self._end(self._close_reason, None, error, by_peer=False)]
+        detail = f": {exc}" if exc else ""
+        network = NetworkError(f"connection lost in {was}{detail}")
+        if exc is not None:
+            network.__cause__ = exc
+        return [self._end(None, None, network, by_peer=True, clean=False)]
+
+    # --- timers -------------------------------------------------------------------------------
+
+    def next_deadline(self) -> float | None:
+        """When :meth:`handle_timeout` next has work, or None."""
+        state = self.state
+        if state == _ESTABLISHED:
+            idle = self._last_received + self._session_timeout
+            if self._keepalive_sent_at is None:
+                keepalive = self._last_received + self.timeouts.ping_interval
+            else:
+                keepalive = self._keepalive_sent_at + self.timeouts.ping_timeout
+            return min(idle, keepalive)
+        if state in (_INITIAL, _HELLO_SENT):
+            return self._handshake_deadline
+        if state == _CLOSING:
+            return self._closing_deadline
+        return None
+
+    def handle_timeout(self, now: float) -> list[Event]:
+        """Act on every deadline that has passed by ``now``."""
+        state = self.state
+        if state == _ESTABLISHED:
+            if now >= self._last_received + self._session_timeout:
+                return self._expire(now, "idle timeout")
+            if self._keepalive_sent_at is None:
+                if now >= self._last_received + self.timeouts.ping_interval:
+                    self._ping(now, requested=False)
+            elif now >= self._keepalive_sent_at + self.timeouts.ping_timeout:
+                self._missed_pongs += 1
+                if self._missed_pongs >= self.timeouts.max_missed_pongs:
+                    return self._expire(now, f"{self._missed_pongs} PINGs went unanswered")
+                self._ping(now, requested=False)
+        elif state in (_INITIAL, _HELLO_SENT):
+            if self._handshake_deadline is not None and now >= self._handshake_deadline:
+                return self._expire(now, "handshake timeout")
+        elif (
+            state == _CLOSING
+            and self._closing_deadline is not None
+            and now >= self._closing_deadline
+        ):
+            self._trigger("closing_done")
+            error = SessionNotEstablished("session closed")
+            return [self._end(self._close_reason, None, error, by_peer=False)]
+        return []
+
+    # --- input --------------------------------------------------------------------------------
+
+    def receive_data(self, data: bytes | bytearray | memoryview, now: float) -> list[Event]:
+        """Feed received bytes; return the events they complete, in order."""
+        if self.state == _CLOSED:
+            return []
+        events: list[Event] = []
+        try:
+            bodies = self._decoder.feed(data)
+        except ProtocolError as error:
+            # Frames completed before the bad header still count, in order.
+            self._fail(error, now, events)
+            return events
+        if not bodies:
+            return events
+        self._last_received = now
+        stats = self.stats
+        for body in bodies:
+            if self.state == _CLOSED:
+                break
+            stats.messages_received += 1
+            stats.bytes_received += len(body) + 4
+            try:
+                envelope = messages.decode(body)
+                self._dispatch(envelope, now, events)
+            except M2MError as error:
+                self._fail(error, now, events)
+                break
+        return events
+
+    def _dispatch(self, envelope: messages.Envelope, now: float, events: list[Event]) -> None:
+        message = envelope.message
+        kind = type(message)
+        state = self.state
+        if state in (_ESTABLISHED, _CLOSING):
+            if envelope.session_id != self.session_id:
+                raise ProtocolError(f"message for a foreign session id {envelope.session_id!r}")
+            if kind is Data:
+                self._on_data(message, events)  # type: ignore[arg-type]
+                return
+            if kind is Ping:
+                if state == _ESTABLISHED:
+                    self._queue(messages.Pong(), now)
+                return
+            if kind is Pong:
+                self._on_pong(now, events)
+                return
+        if kind is Close:
+            self._on_close(message, events)  # type: ignore[arg-type]
+            return
+        if kind is UnknownMessage:
+            log.warning("unknown_message_type", type=message.type_name)  # type: ignore[union-attr]
+            events.append(UnknownMessageReceived(message.type_name))  # type: ignore[union-attr]
+            return
+        if kind is Hello and self.role is Role.SERVER and state == _INITIAL:
+            self._on_hello(message, now, events)  # type: ignore[arg-type]
+            return
+        if kind is Accept and self.role is Role.CLIENT and state == _HELLO_SENT:
+            self._on_accept(message, envelope.session_id, now, events)  # type: ignore[arg-type]
+            return
+        if kind is Reject and self.role is Role.CLIENT and state == _HELLO_SENT:
+            self._on_reject(message, events)  # type: ignore[arg-type]
+            return
+        raise ProtocolError(
+            f"{message.type.value} is not allowed for a {self.role.value} in {state}"  # type: ignore[union-attr]
+        )
+
+    def _on_hello(self, hello: Hello, now: float, events: list[Event]) -> None:
+        assert self._negotiator is not None
+        decision = self._negotiator(hello)
+        if isinstance(decision, Reject):
+            self._queue(decision, now)
+            self._trigger("send_reject")
+            error = NegotiationFailed(decision.code, decision.message)
+            events.append(self._end(None, decision.message, error, by_peer=False, clean=False))
+            return
+        self.session_id = decision.session_id
+        self._queue(decision.accept, now)
+        self._trigger("send_accept")
+        events.append(self._establish(decision.accept, decision.session_id))
+
+    def _on_accept(
+        self, accept: Accept, session_id: str | None, now: float, events: list[Event]
+    ) -> None:
+        assert self._hello is not None
+        if not session_id:
+            raise InvalidMessageError("ACCEPT carries no session_id")
+        if negotiate_version(accept.version, self._hello.version or "") != accept.version:
+            raise CapabilityMismatchError(f"server chose version {accept.version!r}")
+        offered = set(self._hello.algorithms)
+        foreign = [name for name in accept.algorithms if name not in offered]
+        if foreign:
+            raise CapabilityMismatchError(f"server chose algorithms not offered: {foreign}")
+        if accept.security_scanning is False and self._hello.security_scanning:
+            log.info("scanning_declined_by_server")
+        self.session_id = session_id
+        self._trigger("receive_accept")
+        self._session_timeout = accept.session_timeout_ms / 1000
+        events.append(self._establish(accept, session_id))
+
+    def _on_reject(self, reject: Reject, events: list[Event]) -> None:
+        self._trigger("receive_reject")
+        error = NegotiationFailed(reject.code, reject.message)
+        events.append(self._end(None, reject.message, error, by_peer=True, clean=False))
+
+    def _establish(self, accept: Accept, session_id: str) -> SessionEstablished:
+        hello_limit = self._hello.max_payload_size if self._hello else 0
+        self._max_payload = accept.max_payload_size or hello_limit
+        self._algorithms = frozenset(accept.algorithms)
+        self._handshake_deadline = None
+        self.negotiated = Negotiated(
+            version=accept.version,
+            algorithms=accept.algorithms,
+            security_scanning=accept.security_scanning,
+            session_timeout_ms=accept.session_timeout_ms,
+            max_payload_size=accept.max_payload_size,
+            encoding=accept.encoding,
+            ping_interval_ms=round(self.timeouts.ping_interval * 1000),
+            ping_timeout_ms=round(self.timeouts.ping_timeout * 1000),
+            extensions=accept.extensions,
+        )
+        return SessionEstablished(self.negotiated, session_id)
+
+    def _on_data(self, data: Data, events: list[Event]) -> None:
+        algorithm = data.algorithm
+        if algorithm not in self._algorithms:
+            raise CapabilityMismatchError(f"DATA uses algorithm {algorithm!r}, not negotiated")
+        size = data.original_size
+        if size > self._max_decoded:
+            raise DecompressionError(
+                f"DATA declares {size} bytes, over the {self._max_decoded}-byte cap"
+            )
+        if self._max_payload and size > self._max_payload:
+            raise ProtocolError(
+                f"DATA of {size} bytes exceeds the negotiated max_payload_size {self._max_payload}"
+            )
+        # The declared size bounds the decoder: a bomb stops one byte past it.
+        raw = get_codec(algorithm).decode(data.content, size)
+        if len(raw) != size:
+            raise DecompressionError(
+                f"DATA decoded to {len(raw)} bytes but declares original_size {size}"
+            )
+        stats = self.stats
+        stats.data_received += 1
+        stats.payload_bytes_received += size
+        stats.bytes_saved += size - len(data.content)
+        if self.state != _ESTABLISHED:
+            return  # CLOSING: the application has stopped reading
+        if data.text:
+            try:
+                events.append(DataReceived(raw.decode("utf-8"), algorithm))
+            except UnicodeDecodeError as exc:
+                raise InvalidMessageError("DATA marked text is not valid UTF-8") from exc
+        else:
+            events.append(DataReceived(raw, algorithm))
+
+    def _on_pong(self, now: float, events: list[Event]) -> None:
+        self._missed_pongs = 0
+        self._keepalive_sent_at = None
+        if self._pending_pings:
+            sent_at, requested = self._pending_pings.popleft()
+            events.append(PongReceived(now - sent_at, requested))
+
+    def _on_close(self, close: Close, events: list[Event]) -> None:
+        self._trigger("receive_close")
+        reason = close.reason
+        error: M2MError
+        if reason is CloseReason.TIMEOUT:
+            error = SessionExpired(f"the peer closed the session: TIMEOUT{_suffix(close.message)}")
+        elif reason is CloseReason.ERROR:
+            error = ProtocolError(f"the peer closed the session: ERROR{_suffix(close.message)}")
+        else:
+            error = SessionNotEstablished(f"the peer closed the session ({reason.value})")
+        events.append(self._end(reason, close.message, error, by_peer=True, clean=reason in _CLEAN))
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _trigger(self, name: str) -> None:
+        try:
+            _EVENTS[name].trigger(self)
+        except MachineError as exc:
+            raise ProtocolError(f"'{name}' is not allowed in state {self.state}") from exc
+
+    def _queue(self, message: messages.Message, now: float) -> None:
+        session_id = None if isinstance(message, (Hello, Reject)) else self.session_id
+        frame = messages.encode(message, session_id, self._timestamp(now))
+        self._outbox.append(frame)
+        self.stats.messages_sent += 1
+        self.stats.bytes_sent += len(frame)
+
+    def _timestamp(self, now: float) -> int:
+        return int((now + self._wall_offset) * 1000)
+
+    def _ping(self, now: float, *, requested: bool) -> None:
+        self._queue(messages.Ping(), now)
+        self._pending_pings.append((now, requested))
+        if not requested:
+            self._keepalive_sent_at = now
+
+    def _choose_algorithm(self, size: int) -> str:
+        # Small payloads do not shrink enough to pay for a compressor; larger ones use the
+        # first negotiated algorithm (the server's preference).
+        if size < _COMPRESS_MIN and Algorithm.NONE in self._algorithms:
+            return Algorithm.NONE.value
+        assert self.negotiated is not None
+        return self.negotiated.algorithms[0]
+
+    def _may_send_plain(self) -> bool:
+        return Algorithm.NONE in self._algorithms
+
+    def _expire(self, now: float, why: str) -> list[Event]:
+        """End the session with TIMEOUT, telling the peer."""
+        self._queue(Close(CloseReason.TIMEOUT, why), now)
+        handshake = self.state != _ESTABLISHED
+        self._trigger("time_out")
+        error: M2MError
+        if handshake and self.role is Role.CLIENT:
+            error = NetworkError(f"no answer to HELLO within {self.timeouts.handshake:g} s")
+        else:
+            error = SessionExpired(why)
+        return [self._end(CloseReason.TIMEOUT, why, error, by_peer=False, clean=False)]
+
+    def _fail(self, error: M2MError, now: float, events: list[Event]) -> None:
+        """A protocol violation: CLOSE ERROR (unless already closing), then CLOSED."""
+        if self.state == _CLOSED:
+            return
+        log.warning(
+            "protocol_violation",
+            session_id=self.session_id,
+            state=self.state,
+            error=type(error).__name__,
+            detail=error.message,
+        )
+        if self.state != _CLOSING:
+            self._queue(Close(CloseReason.ERROR, error.message or str(error)), now)
+        self._trigger("fail")
+        events.append(
+            self._end(CloseReason.ERROR, error.message, error, by_peer=False, clean=False)
+        )
+
+    def _end(
+        self,
+        reason: CloseReason | None,
+        message: str | None,
+        error: M2MError,
+        *,
+        by_peer: bool,
+        clean: bool | None = None,
+    ) -> SessionEnded:
+        if clean is None:
+            clean = reason in _CLEAN
+        self._ended = SessionEnded(reason, message, error, by_peer, clean)
+        self._pending_pings.clear()
+        return self._ended
+
+    def _not_established(self) -> M2MError:
+        """The error a local operation raises outside ESTABLISHED."""
+        if self._ended is not None:
+            error = self._ended.error
+            if isinstance(error, SessionExpired):
+                return SessionExpired(error.message)
+            if isinstance(error, NegotiationFailed):
+                return SessionNotEstablished(f"negotiation failed: {error.message}")
+            return SessionNotEstablished(
+                f"the session has ended ({self._ended.reason or 'no CLOSE'})"
+            )
+        return SessionNotEstablished(f"the session is {self.state}")
+
+
+_COMPRESS_MIN = 256
+
+
+def _suffix(message: str | None) -> str:
+    return f": {message}" if message else ""
