@@ -22,6 +22,7 @@ __all__ = [
     "ContentBlockedError",
     "CryptoError",
     "DecompressionError",
+    "HmacError",
     "IdError",
     "InferenceError",
     "InvalidCodecError",
@@ -76,9 +77,17 @@ class M2MError(Exception):
             body["details"] = dict(self.details)
         return {"error": body}
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Subclasses take other constructor arguments: rebuild without __init__, restore state.
+        return (_rebuild, (type(self), self.args), self.__dict__)
+
     def to_json(self) -> str:
         """:meth:`to_dict` serialised as compact JSON."""
         return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False)
+
+
+def _rebuild(cls: type[M2MError], args: tuple[Any, ...]) -> M2MError:
+    return cls.__new__(cls, *args)
 
 
 def error_chain(error: BaseException) -> str:
@@ -164,7 +173,7 @@ class SessionNotEstablished(M2MError):
 
 
 class SessionExpired(M2MError):
-    """The session ended by timeout (idle, keep-alive or handshake)."""
+    """The session ended by TIMEOUT (idle timeout, keep-alive, or the peer's timeout)."""
 
     variant = "SessionExpired"
     code = "SESSION_EXPIRED"
@@ -264,7 +273,7 @@ class AeadError(CryptoError):
     family = "AEAD"
     source_type = "AeadError"
 
-    class Case(enum.Enum):
+    class Case(CryptoError.Case):
         INVALID_KEY = ("InvalidKey", "Invalid key: AEAD keys must be 32 bytes")
         ENCRYPTION_FAILED = ("EncryptionFailed", "Encryption failed")
         DECRYPTION_FAILED = ("DecryptionFailed", "Decryption failed: authentication tag mismatch")
@@ -277,7 +286,7 @@ class HmacError(CryptoError):
     family = "HMAC"
     source_type = "HmacError"
 
-    class Case(enum.Enum):
+    class Case(CryptoError.Case):
         INVALID_KEY = ("InvalidKey", "Invalid key: HMAC key too short")
         VERIFICATION_FAILED = ("VerificationFailed", "Verification failed: tag mismatch")
         DATA_TOO_SHORT = ("DataTooShort", "Data too short: missing HMAC tag")
@@ -289,7 +298,7 @@ class KeyMaterialError(CryptoError):
     family = "Key"
     source_type = "KeyError"
 
-    class Case(enum.Enum):
+    class Case(CryptoError.Case):
         EMPTY = ("Empty", "Empty key material")
         TOO_SHORT = ("TooShort", "Key too short")
 
@@ -300,7 +309,7 @@ class KeyringError(CryptoError):
     family = "Keyring"
     source_type = "KeyringError"
 
-    class Case(enum.Enum):
+    class Case(CryptoError.Case):
         KEY_NOT_FOUND = ("KeyNotFound", "Key not found in keyring")
         DERIVATION_FAILED = ("DerivationFailed", "Key derivation failed")
 
@@ -311,7 +320,7 @@ class NonceError(CryptoError):
     family = "Nonce"
     source_type = "NonceError"
 
-    class Case(enum.Enum):
+    class Case(CryptoError.Case):
         RNG_FAILURE = ("RngFailure", "CSPRNG failure: system RNG unavailable")
 
 
@@ -321,7 +330,7 @@ class KeyExchangeError(CryptoError):
     family = "Key exchange"
     source_type = "KeyExchangeError"
 
-    class Case(enum.Enum):
+    class Case(CryptoError.Case):
         INVALID_PUBLIC_KEY = ("InvalidPublicKey", "Invalid public key")
         GENERATION_FAILED = ("GenerationFailed", "Key generation failed")
 
@@ -332,7 +341,7 @@ class IdError(CryptoError):
     family = "ID"
     source_type = "IdError"
 
-    class Case(enum.Enum):
+    class Case(CryptoError.Case):
         EMPTY = ("Empty", "Empty ID")
         TOO_LONG = ("TooLong", "ID too long: exceeds 128 characters")
         INVALID_CHARS = (
@@ -388,7 +397,7 @@ class IoError(M2MError):
     @classmethod
     def wrap(cls, error: OSError) -> IoError:
         """An ``IoError`` whose message and cause come from ``error``."""
-        wrapped = cls(error.strerror or str(error))
+        wrapped = cls(str(error))
         wrapped.__cause__ = error
         return wrapped
 
