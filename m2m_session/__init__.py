@@ -23,6 +23,8 @@ from m2m_session.errors import (
 )
 from m2m_session.messages import Hello
 from m2m_session.protocol import Negotiated, SessionStats, State
+from m2m_session.server import Server, serve
+from m2m_session.session import Session, connect
 
 __all__ = [
     "Algorithm",
@@ -43,11 +45,15 @@ __all__ = [
     "ProtocolError",
     "RejectCode",
     "SecurityThreatError",
+    "Server",
+    "Session",
     "SessionExpired",
     "SessionNotEstablished",
     "SessionStats",
     "State",
     "ThreatType",
+    "connect",
+    "serve",
 ]
 
 __version__ = "0.1.0"

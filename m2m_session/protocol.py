@@ -314,6 +314,11 @@ class Protocol:
         return data
 
     @property
+    def hello_to_send(self) -> bool:
+        """True for a client that has not sent its HELLO yet."""
+        return self.role is Role.CLIENT and self.state == _INITIAL
+
+    @property
     def ended(self) -> SessionEnded | None:
         """The terminal event once the session is CLOSED."""
         return self._ended
@@ -331,10 +336,10 @@ class Protocol:
     def send_data(self, data: bytes | str, now: float, algorithm: str | None = None) -> None:
         """Queue one DATA; raises when the session is not ESTABLISHED or the data can't go."""
         if self.state != _ESTABLISHED:
-            raise self._not_established()
+            raise self.not_established()
         if now >= self._last_received + self._session_timeout:
             self._expire(now, "idle timeout")
-            raise self._not_established()
+            raise self.not_established()
         if type(data) is str:
             raw = data.encode("utf-8")
             text = True
@@ -373,7 +378,7 @@ class Protocol:
     def send_ping(self, now: float) -> None:
         """Queue a PING whose PONG is reported with ``requested=True``."""
         if self.state != _ESTABLISHED:
-            raise self._not_established()
+            raise self.not_established()
         self._ping(now, requested=True)
 
     def close(
@@ -713,18 +718,20 @@ class Protocol:
         self._pending_pings.clear()
         return self._ended
 
-    def _not_established(self) -> M2MError:
-        """The error a local operation raises outside ESTABLISHED."""
-        if self._ended is not None:
-            error = self._ended.error
-            if isinstance(error, SessionExpired):
-                return SessionExpired(error.message)
-            if isinstance(error, NegotiationFailed):
-                return SessionNotEstablished(f"negotiation failed: {error.message}")
-            return SessionNotEstablished(
-                f"the session has ended ({self._ended.reason or 'no CLOSE'})"
-            )
-        return SessionNotEstablished(f"the session is {self.state}")
+    def not_established(self) -> M2MError:
+        """The error a local operation raises outside ESTABLISHED (section 6): SessionExpired
+        after a TIMEOUT, SessionNotEstablished otherwise, chained to what ended the session."""
+        ended = self._ended
+        if ended is None:
+            return SessionNotEstablished(f"the session is {self.state}")
+        cause = ended.error
+        error: M2MError
+        if isinstance(cause, SessionExpired):
+            error = SessionExpired(cause.message)
+        else:
+            error = SessionNotEstablished(f"the session has ended ({ended.reason or cause})")
+        error.__cause__ = cause
+        return error
 
 
 _COMPRESS_MIN = 256
