@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import structlog
@@ -495,40 +495,39 @@ class Protocol:
 
     def _dispatch(self, envelope: messages.Envelope, now: float, events: list[Event]) -> None:
         message = envelope.message
-        kind = type(message)
         state = self.state
         if state in (_ESTABLISHED, _CLOSING):
             if envelope.session_id != self.session_id:
                 raise ProtocolError(f"message for a foreign session id {envelope.session_id!r}")
-            if kind is Data:
-                self._on_data(message, events)  # type: ignore[arg-type]
+            # The per-message cases first, decided without the state machine.
+            if isinstance(message, Data):
+                self._on_data(message, events)
                 return
-            if kind is Ping:
+            if isinstance(message, Ping):
                 if state == _ESTABLISHED:
-                    self._queue(messages.Pong(), now)
+                    self._queue(_PONG, now)
                 return
-            if kind is Pong:
+            if isinstance(message, Pong):
                 self._on_pong(now, events)
                 return
-        if kind is Close:
-            self._on_close(message, events)  # type: ignore[arg-type]
-            return
-        if kind is UnknownMessage:
-            log.warning("unknown_message_type", type=message.type_name)  # type: ignore[union-attr]
-            events.append(UnknownMessageReceived(message.type_name))  # type: ignore[union-attr]
-            return
-        if kind is Hello and self.role is Role.SERVER and state == _INITIAL:
-            self._on_hello(message, now, events)  # type: ignore[arg-type]
-            return
-        if kind is Accept and self.role is Role.CLIENT and state == _HELLO_SENT:
-            self._on_accept(message, envelope.session_id, now, events)  # type: ignore[arg-type]
-            return
-        if kind is Reject and self.role is Role.CLIENT and state == _HELLO_SENT:
-            self._on_reject(message, events)  # type: ignore[arg-type]
-            return
-        raise ProtocolError(
-            f"{message.type.value} is not allowed for a {self.role.value} in {state}"  # type: ignore[union-attr]
-        )
+        if isinstance(message, Close):
+            self._on_close(message, events)
+        elif isinstance(message, UnknownMessage):
+            log.warning("unknown_message_type", type=message.type_name)
+            events.append(UnknownMessageReceived(message.type_name))
+        elif isinstance(message, Hello) and self.role is Role.SERVER and state == _INITIAL:
+            if envelope.session_id is not None:
+                problem = "HELLO must carry a nil session_id"
+                message = replace(message, problems=(*message.problems, problem))
+            self._on_hello(message, now, events)
+        elif isinstance(message, Accept) and self.role is Role.CLIENT:
+            self._on_accept(message, envelope.session_id, events)
+        elif isinstance(message, Reject) and self.role is Role.CLIENT:
+            self._on_reject(message, events)
+        else:
+            raise ProtocolError(
+                f"{message.type.value} is not allowed for a {self.role.value} in {state}"
+            )
 
     def _on_hello(self, hello: Hello, now: float, events: list[Event]) -> None:
         assert self._negotiator is not None
@@ -544,10 +543,10 @@ class Protocol:
         self._trigger("send_accept")
         events.append(self._establish(decision.accept, decision.session_id))
 
-    def _on_accept(
-        self, accept: Accept, session_id: str | None, now: float, events: list[Event]
-    ) -> None:
+    def _on_accept(self, accept: Accept, session_id: str | None, events: list[Event]) -> None:
         assert self._hello is not None
+        if self.state != _HELLO_SENT:
+            raise ProtocolError(f"ACCEPT is not allowed in {self.state}")
         if not session_id:
             raise InvalidMessageError("ACCEPT carries no session_id")
         if negotiate_version(accept.version, self._hello.version or "") != accept.version:
@@ -564,7 +563,7 @@ class Protocol:
         events.append(self._establish(accept, session_id))
 
     def _on_reject(self, reject: Reject, events: list[Event]) -> None:
-        self._trigger("receive_reject")
+        self._trigger("receive_reject")  # outside HELLO_SENT: a ProtocolError
         error = NegotiationFailed(reject.code, reject.message)
         events.append(self._end(None, reject.message, error, by_peer=True, clean=False))
 
@@ -657,7 +656,7 @@ class Protocol:
         return int((now + self._wall_offset) * 1000)
 
     def _ping(self, now: float, *, requested: bool) -> None:
-        self._queue(messages.Ping(), now)
+        self._queue(_PING, now)
         self._pending_pings.append((now, requested))
         if not requested:
             self._keepalive_sent_at = now
@@ -735,6 +734,8 @@ class Protocol:
 
 
 _COMPRESS_MIN = 256
+_PING = Ping()
+_PONG = Pong()
 
 
 def _suffix(message: str | None) -> str:

@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import replace
 from types import TracebackType
 from typing import Any, Self
 
@@ -151,12 +152,15 @@ class Session(asyncio.Protocol):
             closing=closing_timeout,
         )
         loop = asyncio.get_running_loop()
+        # One budget covers connecting (and TLS) and the HELLO exchange.
+        deadline = loop.time() + handshake_timeout
 
         def factory() -> Session:
+            remaining = max(deadline - loop.time(), 0.001)
             core = Protocol.client(
                 hello,
                 loop.time(),
-                timeouts=timeouts,
+                timeouts=replace(timeouts, handshake=remaining),
                 max_frame_size=max_frame_size,
                 wall_clock_offset=time.time() - loop.time(),
             )
