@@ -17,11 +17,11 @@ import structlog
 
 from m2m_session.codecs import normalize_algorithms
 from m2m_session.codes import CloseReason
-from m2m_session.errors import ConfigError
+from m2m_session.errors import ConfigError, M2MError
 from m2m_session.framing import DEFAULT_MAX_FRAME_SIZE
 from m2m_session.messages import Hello, Reject
 from m2m_session.negotiation import Agreement, Capabilities, PolicyHook, negotiate, new_session_id
-from m2m_session.protocol import Protocol
+from m2m_session.protocol import Protocol, State
 from m2m_session.ratelimit import SlidingWindowLimiter
 from m2m_session.session import DEFAULT_MAX_QUEUE, Session, make_timeouts
 
@@ -224,6 +224,10 @@ class Server:
             session._abort(CloseReason.SERVER_SHUTDOWN)
             raise
         except Exception as exc:
+            if isinstance(exc, M2MError) and session.state is State.CLOSED:
+                # The session's own end surfacing through recv/send: not the handler's fault.
+                log.info("handler_ended", session_id=session.id, error=type(exc).__name__)
+                return
             log.exception("handler_failed", session_id=session.id, error=type(exc).__name__)
             await session.close(CloseReason.ERROR, "the server's handler failed")
         else:

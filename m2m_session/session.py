@@ -177,7 +177,14 @@ class Session(asyncio.Protocol):
             ) from None
         except OSError as exc:
             raise NetworkError(f"could not connect to {host}:{port}: {exc}") from exc
-        await session._wait_established()
+        try:
+            await session._wait_established()
+        except NetworkError as exc:
+            if session.close_reason is CloseReason.TIMEOUT:
+                raise NetworkError(
+                    f"no answer from {host}:{port} within {handshake_timeout:g} s"
+                ) from None
+            raise exc from exc.__cause__
         return session
 
     async def _wait_established(self) -> None:

@@ -1,0 +1,408 @@
+"""The ``m2m-session`` command line: ``serve`` an echo peer, ``send`` messages to a peer.
+
+Each subcommand is one :class:`Command` in :data:`COMMANDS`: a name, a help line, a function
+that adds its arguments and a function that runs it and returns the exit status. A new
+subcommand is one more :func:`register` call.
+
+Exit statuses: 0 success; 1 a runtime failure (network, protocol, a closed session); 2 a usage
+error, an invalid configuration value, or a REJECT from the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import structlog
+
+from m2m_session import __version__
+from m2m_session.codes import CloseReason
+from m2m_session.errors import ConfigError, M2MError, NegotiationFailed, NetworkError
+from m2m_session.logconfig import LEVELS, configure_logging
+from m2m_session.server import Server, serve
+from m2m_session.session import Session, connect
+
+__all__ = ["COMMANDS", "Command", "build_parser", "main", "register"]
+
+log = structlog.get_logger("m2m_session.cli")
+
+PROG = "m2m-session"
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One subcommand: ``add_arguments(parser)`` declares it, ``run(args)`` returns the exit
+    status."""
+
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+#: The subcommands, in the order ``--help`` lists them.
+COMMANDS: dict[str, Command] = {}
+
+
+def register(command: Command) -> Command:
+    """Add ``command`` to the CLI."""
+    if command.name in COMMANDS:
+        raise ValueError(f"subcommand {command.name!r} is already registered")
+    COMMANDS[command.name] = command
+    return command
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with one subparser per registered command."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Run and talk to M2M session protocol peers.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in COMMANDS.values():
+        sub = subparsers.add_parser(command.name, help=command.help, description=command.help)
+        command.add_arguments(sub)
+        sub.set_defaults(run=command.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI on ``argv`` (default: ``sys.argv[1:]``) and return the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors: argparse's status
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+# --- shared helpers ---------------------------------------------------------------------------
+
+
+def _port(text: str) -> int:
+    value = _int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0..65535, not {value}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = _int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, not {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = _int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, not {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, not {text}")
+    return value
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+
+
+def _add_logging_arguments(parser: argparse.ArgumentParser, default: str) -> None:
+    group = parser.add_argument_group("logging (structured events on stderr)")
+    group.add_argument(
+        "--log-level",
+        choices=LEVELS,
+        default=None,
+        help=f"the lowest level logged (default: {default})",
+    )
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log one level more (repeatable); --log-level wins",
+    )
+    group.add_argument("--log-json", action="store_true", help="log JSON lines")
+    parser.set_defaults(default_log_level=default)
+
+
+def _setup_logging(args: argparse.Namespace) -> None:
+    level: str | None = args.log_level
+    if level is None:
+        default = LEVELS.index(args.default_log_level)
+        level = LEVELS[max(0, default - args.verbose)]
+    configure_logging(level, json=args.log_json)
+
+
+def _report(error: M2MError, *, as_json: bool = False) -> None:
+    """One line on stderr: the error's JSON shape, or its message."""
+    if as_json:
+        print(error.to_json(), file=sys.stderr)
+    elif isinstance(error, NegotiationFailed):
+        print(f"REJECT {error.code.value}: {error.server_message}", file=sys.stderr)
+    else:
+        print(f"{PROG}: {error}", file=sys.stderr)
+
+
+def _exit_status(error: M2MError) -> int:
+    return EXIT_USAGE if isinstance(error, (ConfigError, NegotiationFailed)) else EXIT_FAILURE
+
+
+def _format_address(sockname: object) -> str:
+    if isinstance(sockname, tuple) and len(sockname) >= 2:
+        host, port = str(sockname[0]), sockname[1]
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return str(sockname)
+
+
+# --- serve ------------------------------------------------------------------------------------
+
+
+def _serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=7000,
+        help="port to bind; 0 picks a free one (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-sessions",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="most sessions at once; more are REJECTed SERVER_BUSY (default: no cap)",
+    )
+    parser.add_argument(
+        "--rate-limit",
+        type=_non_negative_int,
+        default=100,
+        metavar="N",
+        help="new sessions per minute per peer address, 0 = off (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--algorithms",
+        default=None,
+        metavar="A,B",
+        help="compression algorithms in preference order (default: every available one)",
+    )
+    parser.add_argument(
+        "--require-scanning",
+        action="store_true",
+        help="REJECT clients that do not ask for security scanning (SECURITY_POLICY)",
+    )
+    parser.add_argument(
+        "--hello-timeout",
+        type=_positive_float,
+        default=30.0,
+        metavar="S",
+        help="seconds to wait for a HELLO (default: %(default)g)",
+    )
+    parser.add_argument(
+        "--session-timeout-ms",
+        type=_positive_int,
+        default=300_000,
+        metavar="MS",
+        help="idle timeout announced in ACCEPT (default: %(default)d)",
+    )
+    parser.add_argument(
+        "--ping-interval-ms",
+        type=_positive_int,
+        default=60_000,
+        metavar="MS",
+        help="silence before a keep-alive PING (default: %(default)d)",
+    )
+    parser.add_argument(
+        "--ping-timeout-ms",
+        type=_positive_int,
+        default=10_000,
+        metavar="MS",
+        help="wait for each PONG; three misses close TIMEOUT (default: %(default)d)",
+    )
+    _add_logging_arguments(parser, default="info")
+
+
+async def _echo(session: Session) -> None:
+    """Send every DATA back as it came (``str`` stays ``str``)."""
+    try:
+        async for message in session:
+            await session.send(message)
+    except M2MError as exc:  # the session broke (timeout, protocol error, lost connection)
+        log.info("echo_session_failed", session_id=session.id, error=str(exc))
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    _setup_logging(args)
+    try:
+        return asyncio.run(_serve(args))
+    except M2MError as error:
+        _report(error)
+        return _exit_status(error)
+    except OSError as error:  # bind failed: address in use, permission...
+        print(f"{PROG}: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    server = await serve(
+        _echo,
+        args.host,
+        args.port,
+        max_sessions=args.max_sessions,
+        rate_limit=args.rate_limit or None,
+        algorithms=args.algorithms,
+        require_scanning=args.require_scanning,
+        hello_timeout=args.hello_timeout,
+        session_timeout_ms=args.session_timeout_ms,
+        ping_interval_ms=args.ping_interval_ms,
+        ping_timeout_ms=args.ping_timeout_ms,
+    )
+    stop = asyncio.Event()
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    signals = 0
+
+    def on_signal(signum: int) -> None:
+        nonlocal signals
+        signals += 1
+        if signals == 1:
+            log.info("shutdown_requested", signal=signal.Signals(signum).name)
+            stop.set()
+        else:  # a second signal: stop waiting for sessions to finish
+            log.warning("shutdown_forced", signal=signal.Signals(signum).name)
+            main_task.cancel()
+
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on this platform
+            loop.add_signal_handler(signum, on_signal, signum)
+            installed.append(signum)
+    try:
+        print(f"listening on {_format_address(server.sockets[0].getsockname())}", flush=True)
+        await stop.wait()
+        await _shut_down(server)
+    except asyncio.CancelledError:
+        return EXIT_FAILURE if signals > 1 else EXIT_OK
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+    return EXIT_OK
+
+
+async def _shut_down(server: Server) -> None:
+    """CLOSE SERVER_SHUTDOWN to every session, and wait for them (``Server.close``)."""
+    server.close()
+    await server.wait_closed()
+
+
+register(
+    Command(
+        name="serve",
+        help="run an echo peer: every DATA comes back unchanged",
+        add_arguments=_serve_arguments,
+        run=_run_serve,
+    )
+)
+
+
+# --- send -------------------------------------------------------------------------------------
+
+
+def _send_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("host", metavar="HOST", help="the peer's address")
+    parser.add_argument("port", metavar="PORT", type=_port, help="the peer's port")
+    parser.add_argument(
+        "messages", metavar="MESSAGE", nargs="+", help="text to send, one DATA each"
+    )
+    parser.add_argument(
+        "--algorithms",
+        default=None,
+        metavar="A,B",
+        help="compression algorithms to offer, in preference order (default: every available)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=10.0,
+        metavar="S",
+        help="seconds to wait for the handshake and for each reply (default: %(default)g)",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help='print errors as the JSON error shape {"error": {"code", "message", ...}}',
+    )
+    _add_logging_arguments(parser, default="warning")
+
+
+def _run_send(args: argparse.Namespace) -> int:
+    _setup_logging(args)
+    try:
+        asyncio.run(_send(args))
+    except M2MError as error:
+        _report(error, as_json=args.json)
+        return _exit_status(error)
+    return EXIT_OK
+
+
+async def _send(args: argparse.Namespace) -> None:
+    timeout: float = args.timeout
+    session = await connect(
+        args.host, args.port, algorithms=args.algorithms, handshake_timeout=timeout
+    )
+    reason = CloseReason.NORMAL
+    try:
+        for message in args.messages:
+            await session.send(message)
+            try:
+                async with asyncio.timeout(timeout):
+                    reply = await session.recv()
+            except TimeoutError:
+                raise NetworkError(f"no reply within {timeout:g} s") from None
+            text = reply if isinstance(reply, str) else reply.decode("utf-8", "backslashreplace")
+            print(text, flush=True)
+    except asyncio.CancelledError:  # Ctrl-C: the client side is shutting down
+        reason = CloseReason.CLIENT_SHUTDOWN
+        raise
+    finally:
+        await session.close(reason)  # does nothing when the session already ended
+
+
+register(
+    Command(
+        name="send",
+        help="open a session, send each MESSAGE, print each reply, close NORMAL",
+        add_arguments=_send_arguments,
+        run=_run_send,
+    )
+)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
