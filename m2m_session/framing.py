@@ -50,6 +50,11 @@ class FrameDecoder:
         self._error: FrameError | None = None
 
     @property
+    def error(self) -> FrameError | None:
+        """The error that stopped the decoder, once a bad header was seen."""
+        return self._error
+
+    @property
     def buffered(self) -> int:
         """Bytes held for a frame not yet complete."""
         return len(self._buffer)
@@ -58,6 +63,8 @@ class FrameDecoder:
         """Consume ``data``; return the bodies of the frames it completes, in order.
 
         Raises :class:`FrameError` on a zero or oversized length; the decoder then stays failed.
+        Frames completed before the bad header in the same ``data`` are returned first, with
+        :attr:`error` set, and the error is raised by the next call.
         """
         if self._error is not None:
             raise self._error
@@ -72,7 +79,12 @@ class FrameDecoder:
         pos = 0
         while size - pos >= HEADER_SIZE:
             length = _unpack_length_from(view, pos)[0]
-            self._check(length)
+            try:
+                self._check(length)
+            except FrameError:
+                if frames:
+                    return frames  # delivered in order; the error is raised by the next feed
+                raise
             end = pos + HEADER_SIZE + length
             if end > size:
                 break

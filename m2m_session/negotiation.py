@@ -29,6 +29,7 @@ __all__ = [
     "negotiate_encoding",
     "negotiate_version",
     "new_session_id",
+    "smaller_limit",
 ]
 
 log = structlog.get_logger("m2m_session.negotiation")
@@ -136,7 +137,7 @@ def negotiate(
     if hello.problems:
         return Reject(RejectCode.UNKNOWN, "malformed HELLO: " + "; ".join(hello.problems))
 
-    max_payload = _smaller_limit(hello.max_payload_size, capabilities.max_payload_size)
+    max_payload = smaller_limit(hello.max_payload_size, capabilities.max_payload_size)
     encoding = (
         negotiate_encoding(hello, capabilities.encodings)
         if Algorithm.TOKEN_NATIVE in common
@@ -172,7 +173,7 @@ def _ask_policy(policy: PolicyHook, hello: Hello) -> Reject | None:
     return Reject(code, f"refused by the server's policy ({code.value})")
 
 
-def _smaller_limit(a: int, b: int) -> int:
+def smaller_limit(a: int, b: int) -> int:
     """The smaller of two limits where 0 means none."""
     if a and b:
         return min(a, b)

@@ -39,7 +39,7 @@ from m2m_session.errors import (
 )
 from m2m_session.framing import DEFAULT_MAX_FRAME_SIZE, FrameDecoder
 from m2m_session.messages import Accept, Close, Data, Hello, Ping, Pong, Reject, UnknownMessage
-from m2m_session.negotiation import Agreement, negotiate_version
+from m2m_session.negotiation import Agreement, negotiate_version, smaller_limit
 
 __all__ = [
     "MACHINE",
@@ -333,13 +333,11 @@ class Protocol:
         self._queue(self._hello, now)
         self._handshake_deadline = now + self.timeouts.handshake
 
-    def send_data(self, data: bytes | str, now: float, algorithm: str | None = None) -> None:
+    def send_data(
+        self, data: bytes | bytearray | memoryview | str, now: float, algorithm: str | None = None
+    ) -> None:
         """Queue one DATA; raises when the session is not ESTABLISHED or the data can't go."""
-        if self.state != _ESTABLISHED:
-            raise self.not_established()
-        if now >= self._last_received + self._session_timeout:
-            self._expire(now, "idle timeout")
-            raise self.not_established()
+        self._check_open(now)
         if type(data) is str:
             raw = data.encode("utf-8")
             text = True
@@ -377,9 +375,17 @@ class Protocol:
 
     def send_ping(self, now: float) -> None:
         """Queue a PING whose PONG is reported with ``requested=True``."""
+        self._check_open(now)
+        self._ping(now, requested=True)
+
+    def _check_open(self, now: float) -> None:
+        """Raise unless ESTABLISHED; an idle time already run out ends the session first
+        (the TIMEOUT ending is then in :attr:`ended`)."""
         if self.state != _ESTABLISHED:
             raise self.not_established()
-        self._ping(now, requested=True)
+        if now >= self._last_received + self._session_timeout:
+            self._expire(now, "idle timeout")
+            raise self.not_established()
 
     def close(
         self, now: float, reason: CloseReason = CloseReason.NORMAL, message: str | None = None
@@ -476,8 +482,14 @@ class Protocol:
             # Frames completed before the bad header still count, in order.
             self._fail(error, now, events)
             return events
-        if not bodies:
-            return events
+        if bodies:
+            self._receive_frames(bodies, now, events)
+        frame_error = self._decoder.error
+        if frame_error is not None:
+            self._fail(frame_error, now, events)
+        return events
+
+    def _receive_frames(self, bodies: list[memoryview], now: float, events: list[Event]) -> None:
         self._last_received = now
         stats = self.stats
         for body in bodies:
@@ -491,7 +503,6 @@ class Protocol:
             except M2MError as error:
                 self._fail(error, now, events)
                 break
-        return events
 
     def _dispatch(self, envelope: messages.Envelope, now: float, events: list[Event]) -> None:
         message = envelope.message
@@ -559,7 +570,6 @@ class Protocol:
             log.info("scanning_declined_by_server")
         self.session_id = session_id
         self._trigger("receive_accept")
-        self._session_timeout = accept.session_timeout_ms / 1000
         events.append(self._establish(accept, session_id))
 
     def _on_reject(self, reject: Reject, events: list[Event]) -> None:
@@ -568,8 +578,11 @@ class Protocol:
         events.append(self._end(None, reject.message, error, by_peer=True, clean=False))
 
     def _establish(self, accept: Accept, session_id: str) -> SessionEstablished:
+        # Both ends apply the ACCEPT's idle timeout; a client also holds a non-compliant server
+        # to the limit it asked for.
+        self._session_timeout = accept.session_timeout_ms / 1000
         hello_limit = self._hello.max_payload_size if self._hello else 0
-        self._max_payload = accept.max_payload_size or hello_limit
+        self._max_payload = smaller_limit(accept.max_payload_size, hello_limit)
         self._algorithms = frozenset(accept.algorithms)
         self._handshake_deadline = None
         self.negotiated = Negotiated(
