@@ -37,7 +37,7 @@ from m2m_session.errors import (
     SessionExpired,
     SessionNotEstablished,
 )
-from m2m_session.framing import DEFAULT_MAX_FRAME_SIZE, FrameDecoder
+from m2m_session.framing import DEFAULT_MAX_FRAME_SIZE, HEADER_SIZE, FrameDecoder
 from m2m_session.messages import Accept, Close, Data, Hello, Ping, Pong, Reject, UnknownMessage
 from m2m_session.negotiation import Agreement, negotiate_version, smaller_limit
 
@@ -347,6 +347,10 @@ class Protocol:
         else:
             raise TypeError(f"send() takes bytes or str, not {type(data).__name__}")
         size = len(raw)
+        if size > self._max_decoded:
+            raise ProtocolError(
+                f"payload of {size} bytes exceeds the {self._max_decoded}-byte content limit"
+            )
         if self._max_payload and size > self._max_payload:
             raise ProtocolError(
                 f"payload of {size} bytes exceeds the negotiated max_payload_size "
@@ -365,6 +369,11 @@ class Protocol:
         frame = messages.encode_data(
             self.session_id or "", self._timestamp(now), algorithm, content, size, text
         )
+        if len(frame) - HEADER_SIZE > self._decoder.max_frame_size:
+            raise ProtocolError(
+                f"a DATA frame of {len(frame) - HEADER_SIZE} bytes exceeds the "
+                f"{self._decoder.max_frame_size}-byte frame limit"
+            )
         self._outbox.append(frame)
         stats = self.stats
         stats.messages_sent += 1

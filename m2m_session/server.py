@@ -91,15 +91,15 @@ class Server:
         self._live: dict[str, Session] = {}
         self._handlers: set[asyncio.Task[None]] = set()
         self._closing: asyncio.Task[None] | None = None
-        # Bound once and shared by every session: no per-session closures.
-        self._session_established = self._start_handler
-        self._session_closed = self._forget
 
     # --- asyncio.Server-like surface ----------------------------------------------------------
 
     async def start(self, host: str | None, port: int, *, ssl: Any = None, **kw: Any) -> None:
         """Bind and start accepting (``serve`` calls this)."""
         loop = asyncio.get_running_loop()
+        if ssl is not None:
+            # The HELLO wait starts after TLS; bound the TLS handshake by the same budget.
+            kw.setdefault("ssl_handshake_timeout", self._timeouts.handshake)
         self._server = await loop.create_server(self._new_session, host, port, ssl=ssl, **kw)
         log.info(
             "server_listening",
@@ -166,17 +166,16 @@ class Server:
             max_frame_size=self._max_frame_size,
             wall_clock_offset=time.time() - loop.time(),
         )
-        session = Session(
-            core,
-            max_queue=self._max_queue,
-            on_established=self._session_established,
-            on_closed=self._session_closed,
-        )
-        if self._closing is not None:
-            # Accepted in the instant the listener was closing: refuse politely.
-            loop.call_soon(session._abort, CloseReason.SERVER_SHUTDOWN)
-        self._connections.add(session)
+        session = Session(core, max_queue=self._max_queue, owner=self)
         return session
+
+    def _session_connected(self, session: Session) -> None:
+        # Tracked from connection_made, not from the factory: a failed TLS handshake never
+        # gets there and so leaves nothing behind.
+        if self._closing is not None:
+            session._abort(CloseReason.SERVER_SHUTDOWN)  # accepted while the listener closed
+        else:
+            self._connections.add(session)
 
     def _decide(self, hello: Hello, session: Session) -> Agreement | Reject:
         session.hello = hello
@@ -212,7 +211,7 @@ class Server:
             if session_id not in self._live:
                 return session_id
 
-    def _start_handler(self, session: Session) -> None:
+    def _session_established(self, session: Session) -> None:
         task = asyncio.get_running_loop().create_task(self._run_handler(session))
         self._handlers.add(task)
         task.add_done_callback(self._handlers.discard)
@@ -233,7 +232,7 @@ class Server:
         else:
             await session.close(CloseReason.NORMAL)
 
-    def _forget(self, session: Session) -> None:
+    def _session_closed(self, session: Session) -> None:
         self._connections.discard(session)
         if session.id is not None and self._live.get(session.id) is session:
             del self._live[session.id]

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+import typing
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import replace
 from types import TracebackType
 from typing import Any, Self
@@ -35,14 +36,20 @@ from m2m_session.protocol import (
     Timeouts,
 )
 
-__all__ = ["DEFAULT_MAX_QUEUE", "Session", "connect"]
+__all__ = ["DEFAULT_MAX_QUEUE", "Session", "SessionOwner", "connect"]
 
 log = structlog.get_logger("m2m_session.session")
 
 #: Received messages buffered before the session stops reading the socket.
 DEFAULT_MAX_QUEUE = 256
 
-SessionCallback = Callable[["Session"], None]
+
+class SessionOwner(typing.Protocol):
+    """What a server learns from the sessions it accepted."""
+
+    def _session_connected(self, session: Session) -> None: ...
+    def _session_established(self, session: Session) -> None: ...
+    def _session_closed(self, session: Session) -> None: ...
 
 
 class Session(asyncio.Protocol):
@@ -61,8 +68,7 @@ class Session(asyncio.Protocol):
         "_inbox",
         "_loop",
         "_max_queue",
-        "_on_closed",
-        "_on_established",
+        "_owner",
         "_paused_reading",
         "_paused_writing",
         "_peer",
@@ -80,8 +86,7 @@ class Session(asyncio.Protocol):
         *,
         max_queue: int = DEFAULT_MAX_QUEUE,
         hello: Hello | None = None,
-        on_established: SessionCallback | None = None,
-        on_closed: SessionCallback | None = None,
+        owner: SessionOwner | None = None,
     ) -> None:
         self._core = core
         self._loop = asyncio.get_running_loop()
@@ -99,8 +104,7 @@ class Session(asyncio.Protocol):
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
         self._ended: SessionEnded | None = None
-        self._on_established = on_established
-        self._on_closed = on_closed
+        self._owner = owner
         #: The HELLO of this session: ours on a client, the peer's on a server.
         self.hello = hello
 
@@ -199,7 +203,9 @@ class Session(asyncio.Protocol):
                 raise
             finally:
                 self._established_waiter = None
-        if self._ended is not None and self._core.state != State.ESTABLISHED:
+        # Established and already ended (ACCEPT, DATA and CLOSE in one read) still succeeds:
+        # the DATA waits in the inbox.
+        if self._ended is not None and self._core.negotiated is None:
             raise self._ended.error
 
     # --- properties ---------------------------------------------------------------------------
@@ -241,7 +247,9 @@ class Session(asyncio.Protocol):
 
     # --- the API ------------------------------------------------------------------------------
 
-    async def send(self, data: bytes | str, *, algorithm: str | None = None) -> None:
+    async def send(
+        self, data: bytes | bytearray | memoryview | str, *, algorithm: str | None = None
+    ) -> None:
         """Send one message. ``str`` arrives as ``str``, ``bytes`` as ``bytes``.
 
         Waits while the transport's buffer is above its high-water mark. Raises
@@ -276,11 +284,12 @@ class Session(asyncio.Protocol):
         while not inbox:
             if self._ended is not None or self._core.state != State.ESTABLISHED:
                 raise self._end_of_stream(stop)
-            waiter = self._recv_waiter = self._loop.create_future()
-            try:
-                await waiter
-            finally:
-                self._recv_waiter = None
+            # One waiter shared by every concurrent receiver; shielded so that cancelling one
+            # receiver does not cancel the others' wait.
+            waiter = self._recv_waiter
+            if waiter is None or waiter.done():
+                waiter = self._recv_waiter = self._loop.create_future()
+            await asyncio.shield(waiter)
         item = inbox.popleft()
         if self._paused_reading and len(inbox) <= self._max_queue // 4:
             self._paused_reading = False
@@ -351,6 +360,8 @@ class Session(asyncio.Protocol):
             self._core.send_hello(self._loop.time())
             self._flush()
         self._arm_timer()
+        if self._owner is not None:
+            self._owner._session_connected(self)
 
     def data_received(self, data: bytes) -> None:
         core = self._core
@@ -446,8 +457,8 @@ class Session(asyncio.Protocol):
         waiter = self._established_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
-        if self._on_established is not None:
-            self._on_established(self)
+        if self._owner is not None:
+            self._owner._session_established(self)
 
     def _on_session_ended(self, event: SessionEnded) -> None:
         self._ended = event
@@ -476,8 +487,8 @@ class Session(asyncio.Protocol):
                 if not ping.done():
                     ping.set_exception(error)
             self._ping_waiters.clear()
-        if self._on_closed is not None:
-            self._on_closed(self)
+        if self._owner is not None:
+            self._owner._session_closed(self)
         if self._transport is None:
             self._release_closed_waiter()
 
