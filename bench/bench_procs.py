@@ -48,7 +48,10 @@ BACKLOG = 4096
 
 def quiet_logging() -> None:
     """Drop the engine's per-session info logs: only warnings and errors get through."""
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+        cache_logger_on_first_use=True,
+    )
 
 
 def raise_fd_limit(needed: int) -> int:

@@ -12,6 +12,7 @@ order of section 4, not with CLOSE ERROR.
 from __future__ import annotations
 
 import enum
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,13 +35,19 @@ __all__ = [
     "Pong",
     "Reject",
     "UnknownMessage",
+    "data_fields",
     "decode",
+    "decode_unpacked",
     "encode",
     "encode_data",
     "is_valid_agent_id",
+    "unpack",
 ]
 
 PROTOCOL_VERSION = "1.0"
+_unpackb = msgpack.unpackb
+# A Packer reused per thread: building one per message costs more than packing a small DATA.
+_packers = threading.local()
 _AGENT_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
@@ -219,14 +226,13 @@ def encode(message: Message, session_id: str | None, timestamp: int) -> bytes:
     if isinstance(message, UnknownMessage):
         raise TypeError("an UnknownMessage cannot be sent")
     return encode_frame(
-        msgpack.packb(
+        _pack(
             {
                 "type": message.type.value,
                 "session_id": session_id,
                 "timestamp": timestamp,
                 "payload": message.payload(),
-            },
-            use_bin_type=True,
+            }
         )
     )
 
@@ -248,22 +254,39 @@ def encode_data(
     if text:
         payload["text"] = True
     return encode_frame(
-        msgpack.packb(
-            {"type": "DATA", "session_id": session_id, "timestamp": timestamp, "payload": payload},
-            use_bin_type=True,
+        _pack(
+            {"type": "DATA", "session_id": session_id, "timestamp": timestamp, "payload": payload}
         )
     )
+
+
+def _pack(value: dict[str, Any]) -> bytes:
+    try:
+        packer = _packers.packer
+    except AttributeError:
+        packer = _packers.packer = msgpack.Packer(use_bin_type=True)
+    data: bytes = packer.pack(value)
+    return data
 
 
 # --- decoding ---------------------------------------------------------------------------------
 
 
-def decode(body: bytes | bytearray | memoryview) -> Envelope:
-    """Validate a frame body and return its envelope, or raise ``InvalidMessageError``."""
+def unpack(body: bytes | bytearray | memoryview) -> Any:
+    """The MessagePack value of a frame body, or ``InvalidMessageError``."""
     try:
-        raw = msgpack.unpackb(body, raw=False, strict_map_key=True)
+        return _unpackb(body, raw=False, strict_map_key=True)
     except Exception as exc:  # msgpack raises several unrelated types for bad input
         raise InvalidMessageError(f"frame body is not valid MessagePack ({exc})") from exc
+
+
+def decode(body: bytes | bytearray | memoryview) -> Envelope:
+    """Validate a frame body and return its envelope, or raise ``InvalidMessageError``."""
+    return decode_unpacked(unpack(body))
+
+
+def decode_unpacked(raw: Any) -> Envelope:
+    """:func:`decode` for a body already unpacked with :func:`unpack`."""
     if type(raw) is not dict:
         raise InvalidMessageError(f"frame body is a {_kind(raw)}, not a map")
     try:
@@ -413,7 +436,16 @@ def _parse_reject(payload: dict[str, Any]) -> Reject:
 
 
 def _parse_data(payload: dict[str, Any]) -> Data:
-    # Hot path: plain look-ups, one type check each.
+    return Data(*data_fields(payload))
+
+
+def data_fields(
+    payload: dict[str, Any],
+) -> tuple[str, bytes, int, bool, dict[str, Any] | None]:
+    """A DATA payload's validated fields: algorithm, content, original_size, text, status.
+
+    The per-message path: plain look-ups, one type check each, no objects built.
+    """
     algorithm = payload.get("algorithm")
     content = payload.get("content")
     original_size = payload.get("original_size")
@@ -433,7 +465,7 @@ def _parse_data(payload: dict[str, Any]) -> Data:
     status = payload.get("security_status")
     if status is not None and type(status) is not dict:
         raise InvalidMessageError(f"DATA 'security_status' is a {_kind(status)}, expected a map")
-    return Data(algorithm, content, original_size, text, status)
+    return algorithm, content, original_size, text, status
 
 
 def _shown(payload: dict[str, Any], key: str) -> str:

@@ -38,6 +38,8 @@ KNOWN_ENCODINGS = ("CL100K_BASE", "O200K_BASE", "LLAMA_BPE")
 DEFAULT_ENCODING = "CL100K_BASE"
 _VERSION = re.compile(r"(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})")
 _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+_ID_LENGTH = 20
+_ID_SPACE = 36**_ID_LENGTH
 
 #: ``on_hello(hello)``: ``None`` or ``True`` lets the peer in, ``False`` refuses it with
 #: SECURITY_POLICY, a :class:`RejectCode` refuses it with that code.
@@ -67,7 +69,14 @@ class Agreement:
 
 def new_session_id() -> str:
     """``sess_`` and 20 CSPRNG characters of ``[a-z0-9]`` (about 103 bits)."""
-    return "sess_" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(20))
+    # One uniform draw below 36**20 written in base 36: the same distribution as 20 separate
+    # secrets.choice calls, for one read of the system CSPRNG instead of dozens.
+    value = secrets.randbelow(_ID_SPACE)
+    chars = []
+    for _ in range(_ID_LENGTH):
+        value, digit = divmod(value, 36)
+        chars.append(_ID_ALPHABET[digit])
+    return "sess_" + "".join(chars)
 
 
 def parse_version(version: object) -> tuple[int, int] | None:

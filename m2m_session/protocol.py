@@ -181,7 +181,7 @@ class SessionEstablished:
     session_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built once per DATA, and frozen __init__ costs more
 class DataReceived:
     data: bytes | str
     algorithm: str
@@ -364,8 +364,8 @@ class Protocol:
                 f"{', '.join(self.negotiated.algorithms if self.negotiated else ())}"
             )
         content = get_codec(algorithm).encode(raw)
-        if algorithm != Algorithm.NONE and len(content) >= size and self._may_send_plain():
-            algorithm, content = Algorithm.NONE.value, raw
+        if algorithm != _NONE and len(content) >= size and _NONE in self._algorithms:
+            algorithm, content = _NONE, raw
         frame = messages.encode_data(
             self.session_id or "", self._timestamp(now), algorithm, content, size, text
         )
@@ -507,8 +507,20 @@ class Protocol:
             stats.messages_received += 1
             stats.bytes_received += len(body) + 4
             try:
-                envelope = messages.decode(body)
-                self._dispatch(envelope, now, events)
+                raw = _unpack(body)
+                # DATA in ESTABLISHED with a well-formed envelope, the per-message case, goes
+                # straight to _on_data; anything else takes the full validation path.
+                if (
+                    self.state == _ESTABLISHED
+                    and type(raw) is dict
+                    and raw.get("type") == "DATA"
+                    and raw.get("session_id") == self.session_id
+                    and type(raw.get("timestamp")) is int
+                    and type(payload := raw.get("payload")) is dict
+                ):
+                    self._on_data(*_data_fields(payload), events)
+                else:
+                    self._dispatch(_decode_unpacked(raw), now, events)
             except M2MError as error:
                 self._fail(error, now, events)
                 break
@@ -520,8 +532,15 @@ class Protocol:
             if envelope.session_id != self.session_id:
                 raise ProtocolError(f"message for a foreign session id {envelope.session_id!r}")
             # The per-message cases first, decided without the state machine.
-            if isinstance(message, Data):
-                self._on_data(message, events)
+            if isinstance(message, Data):  # DATA while CLOSING
+                self._on_data(
+                    message.algorithm,
+                    message.content,
+                    message.original_size,
+                    message.text,
+                    message.security_status,
+                    events,
+                )
                 return
             if isinstance(message, Ping):
                 if state == _ESTABLISHED:
@@ -607,11 +626,17 @@ class Protocol:
         )
         return SessionEstablished(self.negotiated, session_id)
 
-    def _on_data(self, data: Data, events: list[Event]) -> None:
-        algorithm = data.algorithm
+    def _on_data(
+        self,
+        algorithm: str,
+        content: bytes,
+        size: int,
+        text: bool,
+        security_status: dict[str, Any] | None,
+        events: list[Event],
+    ) -> None:
         if algorithm not in self._algorithms:
             raise CapabilityMismatchError(f"DATA uses algorithm {algorithm!r}, not negotiated")
-        size = data.original_size
         if size > self._max_decoded:
             raise DecompressionError(
                 f"DATA declares {size} bytes, over the {self._max_decoded}-byte cap"
@@ -621,7 +646,7 @@ class Protocol:
                 f"DATA of {size} bytes exceeds the negotiated max_payload_size {self._max_payload}"
             )
         # The declared size bounds the decoder: a bomb stops one byte past it.
-        raw = get_codec(algorithm).decode(data.content, size)
+        raw = get_codec(algorithm).decode(content, size)
         if len(raw) != size:
             raise DecompressionError(
                 f"DATA decoded to {len(raw)} bytes but declares original_size {size}"
@@ -629,10 +654,10 @@ class Protocol:
         stats = self.stats
         stats.data_received += 1
         stats.payload_bytes_received += size
-        stats.bytes_saved += size - len(data.content)
+        stats.bytes_saved += size - len(content)
         if self.state != _ESTABLISHED:
             return  # CLOSING: the application has stopped reading
-        if data.text:
+        if text:
             try:
                 events.append(DataReceived(raw.decode("utf-8"), algorithm))
             except UnicodeDecodeError as exc:
@@ -686,13 +711,10 @@ class Protocol:
     def _choose_algorithm(self, size: int) -> str:
         # Small payloads do not shrink enough to pay for a compressor; larger ones use the
         # first negotiated algorithm (the server's preference).
-        if size < _COMPRESS_MIN and Algorithm.NONE in self._algorithms:
-            return Algorithm.NONE.value
+        if size < _COMPRESS_MIN and _NONE in self._algorithms:
+            return _NONE
         assert self.negotiated is not None
         return self.negotiated.algorithms[0]
-
-    def _may_send_plain(self) -> bool:
-        return Algorithm.NONE in self._algorithms
 
     def _expire(self, now: float, why: str) -> list[Event]:
         """End the session with TIMEOUT, telling the peer."""
@@ -756,6 +778,10 @@ class Protocol:
 
 
 _COMPRESS_MIN = 256
+_NONE = Algorithm.NONE.value
+_unpack = messages.unpack
+_data_fields = messages.data_fields
+_decode_unpacked = messages.decode_unpacked
 _PING = Ping()
 _PONG = Pong()
 

@@ -73,7 +73,7 @@ class Session(asyncio.Protocol):
         "_paused_writing",
         "_peer",
         "_ping_waiters",
-        "_recv_waiter",
+        "_recv_waiters",
         "_timer",
         "_timer_at",
         "_transport",
@@ -94,7 +94,7 @@ class Session(asyncio.Protocol):
         self._peer: str | None = None
         self._inbox: deque[bytes | str] = deque()
         self._max_queue = max_queue
-        self._recv_waiter: asyncio.Future[None] | None = None
+        self._recv_waiters: list[asyncio.Future[None]] = []
         self._drain_waiter: asyncio.Future[None] | None = None
         self._established_waiter: asyncio.Future[None] | None = None
         self._closed_waiter: asyncio.Future[None] | None = None
@@ -284,12 +284,16 @@ class Session(asyncio.Protocol):
         while not inbox:
             if self._ended is not None or self._core.state != State.ESTABLISHED:
                 raise self._end_of_stream(stop)
-            # One waiter shared by every concurrent receiver; shielded so that cancelling one
-            # receiver does not cancel the others' wait.
-            waiter = self._recv_waiter
-            if waiter is None or waiter.done():
-                waiter = self._recv_waiter = self._loop.create_future()
-            await asyncio.shield(waiter)
+            # A future per waiting receiver, all woken together (as asyncio.Event does): a
+            # receiver's cancellation touches only its own.
+            waiter = self._loop.create_future()
+            self._recv_waiters.append(waiter)
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                if waiter in self._recv_waiters:
+                    self._recv_waiters.remove(waiter)
+                raise
         item = inbox.popleft()
         if self._paused_reading and len(inbox) <= self._max_queue // 4:
             self._paused_reading = False
@@ -435,9 +439,12 @@ class Session(asyncio.Protocol):
                 self._on_session_ended(event)  # type: ignore[arg-type]
 
     def _wake_receiver(self) -> None:
-        waiter = self._recv_waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        waiters = self._recv_waiters
+        if waiters:
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+            waiters.clear()
 
     def _on_pong(self, event: PongReceived) -> None:
         if event.requested and self._ping_waiters:
