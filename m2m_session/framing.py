@@ -77,14 +77,16 @@ class FrameDecoder:
             view = rest
         size = len(view)
         pos = 0
+        limit = self.max_frame_size
         while size - pos >= HEADER_SIZE:
             length = _unpack_length_from(view, pos)[0]
-            try:
-                self._check(length)
-            except FrameError:
-                if frames:
-                    return frames  # delivered in order; the error is raised by the next feed
-                raise
+            if length == 0 or length > limit:
+                try:
+                    self._check(length)
+                except FrameError:
+                    if frames:
+                        return frames  # delivered in order; the next feed raises the error
+                    raise
             end = pos + HEADER_SIZE + length
             if end > size:
                 break

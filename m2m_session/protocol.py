@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import msgpack
 import structlog
 from transitions import Machine, MachineError
 
@@ -228,6 +229,7 @@ class Protocol:
     """One session's protocol state. Create with :meth:`client` or :meth:`server`."""
 
     __slots__ = (
+        "_algorithm",
         "_algorithms",
         "_close_reason",
         "_closing_deadline",
@@ -244,6 +246,8 @@ class Protocol:
         "_outbox",
         "_pending_pings",
         "_session_timeout",
+        "_size_limit",
+        "_small_algorithm",
         "_wall_offset",
         "negotiated",
         "role",
@@ -276,7 +280,9 @@ class Protocol:
         self._decoder = FrameDecoder(max_frame_size)
         self._max_decoded = max_decoded_size
         self._max_payload = 0
+        self._size_limit = max_decoded_size
         self._algorithms: frozenset[str] = frozenset()
+        self._algorithm = self._small_algorithm = _NONE
         self._wall_offset = wall_clock_offset
         self._outbox: list[bytes] = []
         self._last_received = now
@@ -337,7 +343,8 @@ class Protocol:
         self, data: bytes | bytearray | memoryview | str, now: float, algorithm: str | None = None
     ) -> None:
         """Queue one DATA; raises when the session is not ESTABLISHED or the data can't go."""
-        self._check_open(now)
+        if self.state != _ESTABLISHED or now >= self._last_received + self._session_timeout:
+            self._check_open(now)  # raises
         if type(data) is str:
             raw = data.encode("utf-8")
             text = True
@@ -347,37 +354,32 @@ class Protocol:
         else:
             raise TypeError(f"send() takes bytes or str, not {type(data).__name__}")
         size = len(raw)
-        if size > self._max_decoded:
-            raise ProtocolError(
-                f"payload of {size} bytes exceeds the {self._max_decoded}-byte content limit"
-            )
-        if self._max_payload and size > self._max_payload:
-            raise ProtocolError(
-                f"payload of {size} bytes exceeds the negotiated max_payload_size "
-                f"{self._max_payload}"
-            )
+        if size > self._size_limit:
+            self._check_size(size, "payload")  # raises
         if algorithm is None:
-            algorithm = self._choose_algorithm(size)
+            # Small payloads do not shrink enough to pay for a compressor.
+            algorithm = self._small_algorithm if size < _COMPRESS_MIN else self._algorithm
         elif algorithm not in self._algorithms:
             raise CapabilityMismatchError(
                 f"algorithm {algorithm!r} was not negotiated; this session uses "
                 f"{', '.join(self.negotiated.algorithms if self.negotiated else ())}"
             )
-        content = get_codec(algorithm).encode(raw)
+        content = raw if algorithm == _NONE else get_codec(algorithm).encode(raw)
         if algorithm != _NONE and len(content) >= size and _NONE in self._algorithms:
             algorithm, content = _NONE, raw
         frame = messages.encode_data(
             self.session_id or "", self._timestamp(now), algorithm, content, size, text
         )
-        if len(frame) - HEADER_SIZE > self._decoder.max_frame_size:
+        frame_size = len(frame)
+        if frame_size - HEADER_SIZE > self._decoder.max_frame_size:
             raise ProtocolError(
-                f"a DATA frame of {len(frame) - HEADER_SIZE} bytes exceeds the "
+                f"a DATA frame of {frame_size - HEADER_SIZE} bytes exceeds the "
                 f"{self._decoder.max_frame_size}-byte frame limit"
             )
         self._outbox.append(frame)
         stats = self.stats
         stats.messages_sent += 1
-        stats.bytes_sent += len(frame)
+        stats.bytes_sent += frame_size
         stats.data_sent += 1
         stats.payload_bytes_sent += size
         stats.bytes_saved += size - len(content)
@@ -507,7 +509,10 @@ class Protocol:
             stats.messages_received += 1
             stats.bytes_received += len(body) + 4
             try:
-                raw = _unpack(body)
+                try:
+                    raw = _unpackb(body, raw=False, strict_map_key=True)
+                except Exception:
+                    raw = _unpack(body)  # raises the InvalidMessageError that explains it
                 # DATA in ESTABLISHED with a well-formed envelope, the per-message case, goes
                 # straight to _on_data; anything else takes the full validation path.
                 if (
@@ -611,7 +616,11 @@ class Protocol:
         self._session_timeout = accept.session_timeout_ms / 1000
         hello_limit = self._hello.max_payload_size if self._hello else 0
         self._max_payload = smaller_limit(accept.max_payload_size, hello_limit)
+        self._size_limit = smaller_limit(self._max_decoded, self._max_payload)
         self._algorithms = frozenset(accept.algorithms)
+        # The first negotiated algorithm is the server's preference.
+        self._algorithm = accept.algorithms[0]
+        self._small_algorithm = _NONE if _NONE in self._algorithms else self._algorithm
         self._handshake_deadline = None
         self.negotiated = Negotiated(
             version=accept.version,
@@ -637,16 +646,10 @@ class Protocol:
     ) -> None:
         if algorithm not in self._algorithms:
             raise CapabilityMismatchError(f"DATA uses algorithm {algorithm!r}, not negotiated")
-        if size > self._max_decoded:
-            raise DecompressionError(
-                f"DATA declares {size} bytes, over the {self._max_decoded}-byte cap"
-            )
-        if self._max_payload and size > self._max_payload:
-            raise ProtocolError(
-                f"DATA of {size} bytes exceeds the negotiated max_payload_size {self._max_payload}"
-            )
+        if size > self._size_limit:
+            self._check_size(size, "DATA")  # raises
         # The declared size bounds the decoder: a bomb stops one byte past it.
-        raw = get_codec(algorithm).decode(content, size)
+        raw = content if algorithm == _NONE else get_codec(algorithm).decode(content, size)
         if len(raw) != size:
             raise DecompressionError(
                 f"DATA decoded to {len(raw)} bytes but declares original_size {size}"
@@ -708,13 +711,16 @@ class Protocol:
         if not requested:
             self._keepalive_sent_at = now
 
-    def _choose_algorithm(self, size: int) -> str:
-        # Small payloads do not shrink enough to pay for a compressor; larger ones use the
-        # first negotiated algorithm (the server's preference).
-        if size < _COMPRESS_MIN and _NONE in self._algorithms:
-            return _NONE
-        assert self.negotiated is not None
-        return self.negotiated.algorithms[0]
+    def _check_size(self, size: int, what: str) -> None:
+        """Raise for a payload over the content cap or the negotiated max_payload_size."""
+        if size > self._max_decoded:
+            error = DecompressionError if what == "DATA" else ProtocolError
+            raise error(f"{what} of {size} bytes exceeds the {self._max_decoded}-byte content cap")
+        if self._max_payload and size > self._max_payload:
+            raise ProtocolError(
+                f"{what} of {size} bytes exceeds the negotiated max_payload_size "
+                f"{self._max_payload}"
+            )
 
     def _expire(self, now: float, why: str) -> list[Event]:
         """End the session with TIMEOUT, telling the peer."""
@@ -780,6 +786,7 @@ class Protocol:
 _COMPRESS_MIN = 256
 _NONE = Algorithm.NONE.value
 _unpack = messages.unpack
+_unpackb = msgpack.unpackb
 _data_fields = messages.data_fields
 _decode_unpacked = messages.decode_unpacked
 _PING = Ping()
