@@ -40,6 +40,8 @@ __all__ = ["DEFAULT_MAX_QUEUE", "Session", "SessionOwner", "connect"]
 
 log = structlog.get_logger("m2m_session.session")
 
+_ESTABLISHED = State.ESTABLISHED.value
+
 #: Received messages buffered before the session stops reading the socket.
 DEFAULT_MAX_QUEUE = 256
 
@@ -282,7 +284,7 @@ class Session(asyncio.Protocol):
     async def _next(self, *, stop: bool) -> bytes | str:
         inbox = self._inbox
         while not inbox:
-            if self._ended is not None or self._core.state != State.ESTABLISHED:
+            if self._ended is not None or self._core.state != _ESTABLISHED:
                 raise self._end_of_stream(stop)
             # A future per waiting receiver, all woken together (as asyncio.Event does): a
             # receiver's cancellation touches only its own.
@@ -427,16 +429,16 @@ class Session(asyncio.Protocol):
 
     def _handle(self, events: list[Event]) -> None:
         for event in events:
-            kind = type(event)
-            if kind is DataReceived:
-                self._inbox.append(event.data)  # type: ignore[union-attr]
-                self._wake_receiver()
-            elif kind is PongReceived:
-                self._on_pong(event)  # type: ignore[arg-type]
-            elif kind is SessionEstablished:
-                self._on_session_established(event)  # type: ignore[arg-type]
-            elif kind is SessionEnded:
-                self._on_session_ended(event)  # type: ignore[arg-type]
+            if isinstance(event, DataReceived):
+                self._inbox.append(event.data)
+                if self._recv_waiters:
+                    self._wake_receiver()
+            elif isinstance(event, PongReceived):
+                self._on_pong(event)
+            elif isinstance(event, SessionEstablished):
+                self._on_session_established(event)
+            elif isinstance(event, SessionEnded):
+                self._on_session_ended(event)
 
     def _wake_receiver(self) -> None:
         waiters = self._recv_waiters
