@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import structlog
 
 from m2m_session import __version__
+from m2m_session.cli_codec import register_commands
 from m2m_session.codes import CloseReason
 from m2m_session.errors import ConfigError, M2MError, NegotiationFailed, NetworkError
 from m2m_session.logconfig import LEVELS, configure_logging
@@ -402,6 +403,7 @@ register(
         run=_run_send,
     )
 )
+register_commands(register, Command)
 
 
 if __name__ == "__main__":

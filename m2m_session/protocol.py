@@ -25,7 +25,16 @@ import structlog
 from transitions import Machine, MachineError
 
 from m2m_session import messages
-from m2m_session.codecs import MAX_DECODED_SIZE, Algorithm, get_codec
+from m2m_session.codecs import (
+    DEFAULT_ENCODING,
+    MAX_DECODED_SIZE,
+    Algorithm,
+    CodecOptions,
+    Decoder,
+    Encoder,
+    get_codec,
+    select,
+)
 from m2m_session.codes import CloseReason
 from m2m_session.errors import (
     CapabilityMismatchError,
@@ -171,6 +180,9 @@ class SessionStats:
     payload_bytes_sent: int = 0
     payload_bytes_received: int = 0
     bytes_saved: int = 0
+    #: DATA messages per algorithm, as sent and as received.
+    algorithms_sent: dict[str, int] = field(default_factory=dict)
+    algorithms_received: dict[str, int] = field(default_factory=dict)
 
 
 # --- events -----------------------------------------------------------------------------------
@@ -229,12 +241,14 @@ class Protocol:
     """One session's protocol state. Create with :meth:`client` or :meth:`server`."""
 
     __slots__ = (
-        "_algorithm",
         "_algorithms",
         "_close_reason",
         "_closing_deadline",
-        "_decoder",
+        "_codec_options",
+        "_decoders",
+        "_encoders",
         "_ended",
+        "_framer",
         "_handshake_deadline",
         "_hello",
         "_keepalive_sent_at",
@@ -245,9 +259,10 @@ class Protocol:
         "_negotiator",
         "_outbox",
         "_pending_pings",
+        "_plain_ok",
         "_session_timeout",
         "_size_limit",
-        "_small_algorithm",
+        "_stateful",
         "_wall_offset",
         "negotiated",
         "role",
@@ -277,12 +292,17 @@ class Protocol:
         self.stats = SessionStats()
         self._hello = hello
         self._negotiator = negotiator
-        self._decoder = FrameDecoder(max_frame_size)
+        self._framer = FrameDecoder(max_frame_size)
         self._max_decoded = max_decoded_size
         self._max_payload = 0
         self._size_limit = max_decoded_size
         self._algorithms: frozenset[str] = frozenset()
-        self._algorithm = self._small_algorithm = _NONE
+        self._plain_ok = False
+        self._stateful: frozenset[str] = frozenset()
+        self._codec_options = CodecOptions()
+        # Coders made on first use: a stateful codec's context costs memory only when used.
+        self._encoders: dict[str, Encoder] = {}
+        self._decoders: dict[str, Decoder] = {}
         self._wall_offset = wall_clock_offset
         self._outbox: list[bytes] = []
         self._last_received = now
@@ -357,30 +377,39 @@ class Protocol:
         if size > self._size_limit:
             self._check_size(size, "payload")  # raises
         if algorithm is None:
-            # Small payloads do not shrink enough to pay for a compressor.
-            algorithm = self._small_algorithm if size < _COMPRESS_MIN else self._algorithm
+            # The common small message is decided here, without a call.
+            algorithm = _NONE if size < _TINY and self._plain_ok else _choose(raw, self._algorithms)
         elif algorithm not in self._algorithms:
             raise CapabilityMismatchError(
                 f"algorithm {algorithm!r} was not negotiated; this session uses "
                 f"{', '.join(self.negotiated.algorithms if self.negotiated else ())}"
             )
-        content = raw if algorithm == _NONE else get_codec(algorithm).encode(raw)
-        if algorithm != _NONE and len(content) >= size and _NONE in self._algorithms:
-            algorithm, content = _NONE, raw
+        if algorithm == _NONE:
+            content = raw
+        else:
+            content = self._encoder(algorithm).encode(raw)
+            # A stateless codec that did not shrink the payload gives way to NONE; a stateful
+            # one cannot, its context already holds the payload.
+            if len(content) >= size and self._plain_ok and algorithm not in self._stateful:
+                algorithm, content = _NONE, raw
         frame = messages.encode_data(
             self.session_id or "", self._timestamp(now), algorithm, content, size, text
         )
         frame_size = len(frame)
-        if frame_size - HEADER_SIZE > self._decoder.max_frame_size:
-            raise ProtocolError(
+        if frame_size - HEADER_SIZE > self._framer.max_frame_size:
+            error = ProtocolError(
                 f"a DATA frame of {frame_size - HEADER_SIZE} bytes exceeds the "
-                f"{self._decoder.max_frame_size}-byte frame limit"
+                f"{self._framer.max_frame_size}-byte frame limit"
             )
+            if algorithm in self._stateful:
+                self._fail(error, now, [])  # the peer's context can no longer follow ours
+            raise error
         self._outbox.append(frame)
         stats = self.stats
         stats.messages_sent += 1
         stats.bytes_sent += frame_size
         stats.data_sent += 1
+        stats.algorithms_sent[algorithm] = stats.algorithms_sent.get(algorithm, 0) + 1
         stats.payload_bytes_sent += size
         stats.bytes_saved += size - len(content)
 
@@ -488,14 +517,14 @@ class Protocol:
             return []
         events: list[Event] = []
         try:
-            bodies = self._decoder.feed(data)
+            bodies = self._framer.feed(data)
         except ProtocolError as error:
             # Frames completed before the bad header still count, in order.
             self._fail(error, now, events)
             return events
         if bodies:
             self._receive_frames(bodies, now, events)
-        frame_error = self._decoder.error
+        frame_error = self._framer.error
         if frame_error is not None:
             self._fail(frame_error, now, events)
         return events
@@ -618,9 +647,11 @@ class Protocol:
         self._max_payload = smaller_limit(accept.max_payload_size, hello_limit)
         self._size_limit = smaller_limit(self._max_decoded, self._max_payload)
         self._algorithms = frozenset(accept.algorithms)
-        # The first negotiated algorithm is the server's preference.
-        self._algorithm = accept.algorithms[0]
-        self._small_algorithm = _NONE if _NONE in self._algorithms else self._algorithm
+        self._plain_ok = _NONE in self._algorithms
+        self._stateful = frozenset(
+            name for name in accept.algorithms if name in _REGISTERED and get_codec(name).stateful
+        )
+        self._codec_options = CodecOptions(encoding=accept.encoding or DEFAULT_ENCODING)
         self._handshake_deadline = None
         self.negotiated = Negotiated(
             version=accept.version,
@@ -649,13 +680,14 @@ class Protocol:
         if size > self._size_limit:
             self._check_size(size, "DATA")  # raises
         # The declared size bounds the decoder: a bomb stops one byte past it.
-        raw = content if algorithm == _NONE else get_codec(algorithm).decode(content, size)
+        raw = content if algorithm == _NONE else self._decoder(algorithm).decode(content, size)
         if len(raw) != size:
             raise DecompressionError(
                 f"DATA decoded to {len(raw)} bytes but declares original_size {size}"
             )
         stats = self.stats
         stats.data_received += 1
+        stats.algorithms_received[algorithm] = stats.algorithms_received.get(algorithm, 0) + 1
         stats.payload_bytes_received += size
         stats.bytes_saved += size - len(content)
         if self.state != _ESTABLISHED:
@@ -710,6 +742,22 @@ class Protocol:
         self._pending_pings.append((now, requested))
         if not requested:
             self._keepalive_sent_at = now
+
+    def _encoder(self, algorithm: str) -> Encoder:
+        """This session's encoder for ``algorithm``, made on first use."""
+        encoder = self._encoders.get(algorithm)
+        if encoder is None:
+            encoder = get_codec(algorithm).new_encoder(self._codec_options)
+            self._encoders[algorithm] = encoder
+        return encoder
+
+    def _decoder(self, algorithm: str) -> Decoder:
+        """This session's decoder for ``algorithm``, made on first use."""
+        decoder = self._decoders.get(algorithm)
+        if decoder is None:
+            decoder = get_codec(algorithm).new_decoder(self._codec_options)
+            self._decoders[algorithm] = decoder
+        return decoder
 
     def _check_size(self, size: int, what: str) -> None:
         """Raise for a payload over the content cap or the negotiated max_payload_size."""
@@ -783,7 +831,9 @@ class Protocol:
         return error
 
 
-_COMPRESS_MIN = 256
+_TINY = select.TINY
+_choose = select.choose
+_REGISTERED = frozenset(Algorithm)
 _NONE = Algorithm.NONE.value
 _unpack = messages.unpack
 _unpackb = msgpack.unpackb

@@ -16,6 +16,7 @@ from typing import Any, Self
 import structlog
 
 from m2m_session.codecs import normalize_algorithms
+from m2m_session.codecs.token_native import available_encodings
 from m2m_session.codes import CloseReason
 from m2m_session.errors import ConfigError, M2MError
 from m2m_session.framing import DEFAULT_MAX_FRAME_SIZE
@@ -51,7 +52,7 @@ class Server:
         shutdown_timeout: float = 10.0,
         on_hello: PolicyHook | None = None,
         max_payload_size: int = 0,
-        encodings: Iterable[str] = (),
+        encodings: Iterable[str] | None = None,
         extensions: dict[str, Any] | None = None,
         max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
         max_queue: int = DEFAULT_MAX_QUEUE,
@@ -77,7 +78,7 @@ class Server:
         )
         self._capabilities = Capabilities(
             algorithms=normalize_algorithms(algorithms),
-            encodings=tuple(encodings),
+            encodings=available_encodings() if encodings is None else tuple(encodings),
             require_scanning=require_scanning,
             session_timeout_ms=session_timeout_ms,
             max_payload_size=max_payload_size,

@@ -19,6 +19,7 @@ from typing import Any, Self
 import structlog
 
 from m2m_session.codecs import normalize_algorithms
+from m2m_session.codecs.token_native import available_encodings
 from m2m_session.codes import CloseReason
 from m2m_session.errors import ConfigError, M2MError, NetworkError, SessionNotEstablished
 from m2m_session.framing import DEFAULT_MAX_FRAME_SIZE
@@ -127,7 +128,7 @@ class Session(asyncio.Protocol):
         security_scanning: bool = False,
         max_payload_size: int = 0,
         agent_id: str | None = None,
-        encodings: Iterable[str] = (),
+        encodings: Iterable[str] | None = None,
         preferred_encoding: str | None = None,
         extensions: dict[str, Any] | None = None,
         max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
@@ -144,7 +145,7 @@ class Session(asyncio.Protocol):
         hello = Hello(
             version=PROTOCOL_VERSION,
             algorithms=normalize_algorithms(algorithms),
-            encodings=tuple(encodings),
+            encodings=available_encodings() if encodings is None else tuple(encodings),
             preferred_encoding=preferred_encoding,
             security_scanning=security_scanning,
             max_payload_size=_non_negative("max_payload_size", max_payload_size),

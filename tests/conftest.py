@@ -32,7 +32,14 @@ from m2m_session import CloseReason, Server, Session, serve
 
 DEFAULT_GUARD = 10.0
 GUARDED_FILES = frozenset(
-    {"test_session.py", "test_server.py", "test_bad_input.py", "test_timers.py", "test_tls.py"}
+    {
+        "test_session.py",
+        "test_server.py",
+        "test_bad_input.py",
+        "test_timers.py",
+        "test_tls.py",
+        "test_session_codecs.py",
+    }
 )
 
 

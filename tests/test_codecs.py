@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import brotli
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import m2m_session.codecs
 from m2m_session.codecs import (
     MAX_DECODED_SIZE,
     Algorithm,
@@ -156,16 +158,31 @@ def test_brotli_output_one_over_cap_refused(size: int) -> None:
 
 
 def test_default_algorithms_preference() -> None:
-    assert default_algorithms() == ("BROTLI", "NONE")
+    tokenizer = ("TOKEN_NATIVE",) if get_codec("TOKEN_NATIVE").is_available() else ()
+    # BROTLI_SESSION is opt-in: a shared compression context is a compression oracle.
+    assert default_algorithms() == ("M2M", *tokenizer, "BROTLI", "NONE")
 
 
-@pytest.mark.parametrize("name", ["BROTLI", "NONE", Algorithm.BROTLI, Algorithm.NONE])
+def test_an_unavailable_codec_is_neither_offered_nor_accepted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    registry = dict(m2m_session.codecs._REGISTRY)
+    registry["TOKEN_NATIVE"] = replace(registry["TOKEN_NATIVE"], is_available=lambda: False)
+    monkeypatch.setattr(m2m_session.codecs, "_REGISTRY", registry)
+    assert "TOKEN_NATIVE" not in default_algorithms()
+    with pytest.raises(ConfigError, match="not available"):
+        normalize_algorithms(["TOKEN_NATIVE"])
+
+
+@pytest.mark.parametrize(
+    "name", ["BROTLI", "NONE", "M2M", "BROTLI_SESSION", Algorithm.BROTLI, Algorithm.NONE]
+)
 def test_get_codec_known(name: str) -> None:
     codec = get_codec(name)
     assert codec.algorithm == name
 
 
-@pytest.mark.parametrize("name", ["ZSTD", "brotli", "", "M2M", "TOKEN_NATIVE"])
+@pytest.mark.parametrize("name", ["ZSTD", "brotli", "", "LZ4"])
 def test_get_codec_unknown(name: str) -> None:
     with pytest.raises(InvalidCodecError):
         get_codec(name)
@@ -203,10 +220,4 @@ def test_normalize_unknown(names: list[str] | str) -> None:
 @pytest.mark.parametrize("names", [[], ()])
 def test_normalize_empty(names: list[str]) -> None:
     with pytest.raises(ConfigError):
-        normalize_algorithms(names)
-
-
-@pytest.mark.parametrize("names", [["M2M"], ["token-native"], "NONE,M2M"])
-def test_normalize_not_built(names: list[str] | str) -> None:
-    with pytest.raises(ConfigError, match="not available"):
         normalize_algorithms(names)
