@@ -117,7 +117,9 @@ Schema detection
 :func:`detect_schema` (and :func:`encode`) need a JSON object (first non-whitespace byte ``{``;
 strict UTF-8 JSON within the limits of :mod:`m2m_session.jsonlimits`) and test, in this order:
 
-1. error: ``error`` is an object (OpenAI ``{"error": {…}}``, Anthropic ``{"type": "error", …}``);
+1. error: ``error`` is an object with a ``message`` and stands alone (OpenAI
+   ``{"error": {…}}``) or beside ``"type": "error"`` (Anthropic); a record that merely has an
+   ``error`` field among others is not an error body;
 2. stream chunk: ``object`` is ``"chat.completion.chunk"``, or ``type`` is an Anthropic stream
    event (``message_start``, ``message_delta``, ``message_stop``, ``content_block_start``,
    ``content_block_delta``, ``content_block_stop``, ``ping``);
