@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import replace
 
@@ -14,6 +15,9 @@ import m2m_session.codecs
 from m2m_session.codecs import (
     MAX_DECODED_SIZE,
     Algorithm,
+    CodecOptions,
+    Decoder,
+    Encoder,
     default_algorithms,
     get_codec,
     normalize_algorithms,
@@ -221,3 +225,56 @@ def test_normalize_unknown(names: list[str] | str) -> None:
 def test_normalize_empty(names: list[str]) -> None:
     with pytest.raises(ConfigError):
         normalize_algorithms(names)
+
+
+# --- BROTLI_SESSION -------------------------------------------------------------------------------
+
+
+def _session_pair() -> tuple[Encoder, Decoder]:
+    codec = get_codec("BROTLI_SESSION")
+    return codec.new_encoder(CodecOptions()), codec.new_decoder(CodecOptions())
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.binary(max_size=3_000), max_size=30))
+def test_brotli_session_round_trips_a_stream_of_messages(messages: list[bytes]) -> None:
+    encoder, decoder = _session_pair()
+    for message in messages:
+        assert decoder.decode(encoder.encode(message), len(message)) == message
+
+
+def test_brotli_session_later_messages_refer_back() -> None:
+    encoder, decoder = _session_pair()
+    rng = random.Random(3)
+    history = bytes(rng.getrandbits(8) for _ in range(20_000))
+    first = encoder.encode(history)
+    again = encoder.encode(history + b"one more turn")
+    assert len(first) > len(history) * 0.9  # random bytes: no gain on their own
+    assert len(again) < len(history) / 20  # but the repeat is a back-reference
+    assert decoder.decode(first, len(history)) == history
+    assert decoder.decode(again, len(history) + 13) == history + b"one more turn"
+
+
+def test_brotli_session_bomb_is_capped_while_decoding() -> None:
+    encoder, decoder = _session_pair()
+    content = encoder.encode(b"\x00" * (64 * MiB))
+    started = time.perf_counter()
+    with pytest.raises(DecompressionError, match="cap"):
+        decoder.decode(content, MiB)
+    assert time.perf_counter() - started < 2.0
+
+
+def test_brotli_session_out_of_order_or_corrupt_chunks_fail() -> None:
+    encoder, _ = _session_pair()
+    chunks = [encoder.encode(f"message {n} ".encode() * 50) for n in range(3)]
+    _, fresh = _session_pair()
+    # The second chunk alone cannot give its message back: it refers to the first.
+    try:
+        out = fresh.decode(chunks[1], 500)
+    except DecompressionError:
+        pass
+    else:
+        assert out != b"message 1 " * 50
+    _, fresh = _session_pair()
+    with pytest.raises(DecompressionError):
+        fresh.decode(b"\xff" * 40, 1000)
