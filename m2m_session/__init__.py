@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from m2m_session.codecs import Algorithm
 from m2m_session.codes import CloseReason, RejectCode, ThreatType
+from m2m_session.compression import compress, compress_auto, decompress
 from m2m_session.errors import (
     CapabilityMismatchError,
     CompressionError,
@@ -52,7 +53,10 @@ __all__ = [
     "SessionStats",
     "State",
     "ThreatType",
+    "compress",
+    "compress_auto",
     "connect",
+    "decompress",
     "serve",
 ]
 
