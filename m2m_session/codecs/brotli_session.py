@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import brotli
 
+from m2m_session.codecs.brotli import process_capped
 from m2m_session.errors import CompressionError, DecompressionError
 
 #: Quality 5 as for BROTLI. The window (2**20 = 1 MiB) is what later messages can refer back
 #: to: a resent conversation history up to about 1 MiB compresses against the previous turn.
 QUALITY = 5
 WINDOW_BITS = 20
-_CHUNK = 1 << 20
 
 
 class SessionEncoder:
@@ -51,23 +51,7 @@ class SessionDecoder:
 
     def decode(self, content: bytes, max_size: int) -> bytes:
         """Decompress one flushed chunk, stopping as soon as the output passes ``max_size``."""
-        decompressor = self._decompressor
-        limit = min(_CHUNK, max_size + 1)
-        try:
-            parts = [decompressor.process(content, output_buffer_limit=limit)]
-            size = len(parts[0])
-            # process() hands out a flushed chunk's output in pieces (about 32 KiB each, even
-            # when it reports it can take more input): drain until it has nothing left.
-            while size <= max_size:
-                part = decompressor.process(b"", output_buffer_limit=limit)
-                if not part:
-                    break
-                parts.append(part)
-                size += len(part)
-        except brotli.error as exc:
-            raise DecompressionError(f"corrupt Brotli session chunk ({exc})") from exc
-        if size > max_size:
-            raise DecompressionError(f"decoded content exceeds the {max_size}-byte cap")
-        if decompressor.is_finished():
+        output = process_capped(self._decompressor, content, max_size)
+        if self._decompressor.is_finished():
             raise DecompressionError("the peer ended its Brotli session stream")
-        return parts[0] if len(parts) == 1 else b"".join(parts)
+        return output
