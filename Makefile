@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: demo test lint types unit bench docs clean
+.PHONY: demo test lint types unit bench bench-codecs docs clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ test: lint types unit
 
 bench: $(STAMP_RUN)
 	$(PY) bench/run.py
+
+bench-codecs: $(STAMP_DEV)
+	$(PY) bench/codecs_bench.py
 
 docs: $(STAMP_RUN)
 	$(PY) docs/update_state_machine.py

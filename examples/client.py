@@ -21,9 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from m2m_session import (
-    Algorithm,
     M2MError,
-    Negotiated,
     NegotiationFailed,
     Session,
     SessionStats,
@@ -73,27 +71,24 @@ class Leg:
     algorithm: str
 
 
-def _algorithm(size: int, content: int, negotiated: Negotiated) -> str:
-    # Session.recv() returns the data only, so the algorithm is read off the statistics: the
-    # engine sends NONE when compressing does not help, and otherwise the first negotiated
-    # algorithm, which is the one that compresses.
-    if content == size and Algorithm.NONE in negotiated.algorithms:
-        return Algorithm.NONE.value
-    return next((a for a in negotiated.algorithms if a != Algorithm.NONE), "NONE")
+def _algorithm(before: dict[str, int], after: dict[str, int]) -> str:
+    # The per-algorithm DATA counters say which algorithm the one DATA in between used.
+    return next((name for name, count in after.items() if count != before.get(name, 0)), "?")
 
 
-def _sent(before: SessionStats, after: SessionStats, negotiated: Negotiated) -> Leg:
+def _sent(before: SessionStats, after: SessionStats) -> Leg:
     size = after.payload_bytes_sent - before.payload_bytes_sent
     content = size - (after.bytes_saved - before.bytes_saved)
     frame = after.bytes_sent - before.bytes_sent
-    return Leg(size, content, frame, _algorithm(size, content, negotiated))
+    return Leg(size, content, frame, _algorithm(before.algorithms_sent, after.algorithms_sent))
 
 
-def _received(before: SessionStats, after: SessionStats, negotiated: Negotiated) -> Leg:
+def _received(before: SessionStats, after: SessionStats) -> Leg:
     size = after.payload_bytes_received - before.payload_bytes_received
     content = size - (after.bytes_saved - before.bytes_saved)
     frame = after.bytes_received - before.bytes_received
-    return Leg(size, content, frame, _algorithm(size, content, negotiated))
+    algorithm = _algorithm(before.algorithms_received, after.algorithms_received)
+    return Leg(size, content, frame, algorithm)
 
 
 def _show(message: bytes | str, width: int = 64) -> str:
@@ -131,14 +126,14 @@ async def converse(host: str, port: int, *, out: Output = print) -> SessionStats
         for line in describe_handshake(session):
             out(line)
         for number, message in enumerate(turns(), start=1):
-            before = copy.copy(session.stats)
+            before = copy.deepcopy(session.stats)
             await session.send(message)
-            sent = copy.copy(session.stats)
+            sent = copy.deepcopy(session.stats)
             reply = await session.recv()
-            received = copy.copy(session.stats)
+            received = copy.deepcopy(session.stats)
             out(f"turn {number}")
-            out(_leg("->", _sent(before, sent, negotiated), message))
-            out(_leg("<-", _received(sent, received, negotiated), reply))
+            out(_leg("->", _sent(before, sent), message))
+            out(_leg("<-", _received(sent, received), reply))
         rtt = await session.ping()
         out(f"ping       rtt {rtt * 1000:.2f} ms")
     stats = session.stats

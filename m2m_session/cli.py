@@ -210,7 +210,10 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
         "--algorithms",
         default=None,
         metavar="A,B",
-        help="compression algorithms in preference order (default: every available one)",
+        help=(
+            "compression algorithms in preference order "
+            "(default: every available one but the opt-in BROTLI_SESSION)"
+        ),
     )
     parser.add_argument(
         "--require-scanning",
@@ -345,7 +348,10 @@ def _send_arguments(parser: argparse.ArgumentParser) -> None:
         "--algorithms",
         default=None,
         metavar="A,B",
-        help="compression algorithms to offer, in preference order (default: every available)",
+        help=(
+            "compression algorithms to offer, in preference order "
+            "(default: every available one but the opt-in BROTLI_SESSION)"
+        ),
     )
     parser.add_argument(
         "--timeout",

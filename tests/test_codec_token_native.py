@@ -296,8 +296,10 @@ def test_unknown_encoding_name() -> None:
 
 def test_llama_bpe_is_not_available() -> None:
     assert "LLAMA_BPE" not in tn.available_encodings()
-    with pytest.raises(TokenizerError, match=r"LLAMA_BPE.*m2m-session\[tokenizers\]"):
+    with pytest.raises(TokenizerError, match=r"LLAMA_BPE") as info:
         tn.encode(b"hi", "LLAMA_BPE")
+    # No package we trust ships it, so installing the extra would not help: no such advice.
+    assert "pip install" not in str(info.value)
     with pytest.raises(TokenizerError, match="LLAMA_BPE"):
         tn.decode(b"L" + varints([1, 2]), 100)
 

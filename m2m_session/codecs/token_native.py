@@ -51,6 +51,7 @@ TEXT_PREFIX = "#TK|"
 #: The optional extra that provides the tokenizer.
 EXTRA = "m2m-session[tokenizers]"
 _INSTALL_HINT = f"install the tokenizer extra: pip install '{EXTRA}'"
+_SHIPPED = frozenset({"CL100K_BASE", "O200K_BASE"})
 
 #: Ids decoded per step: memory stays bounded and the size cap is checked between steps.
 _CHUNK = 8192
@@ -244,9 +245,10 @@ def _tokenizer(name: str) -> _Tokenizer:
             try:
                 tokenizer = _build(name)
             except _Unavailable as exc:
-                raise TokenizerError(
-                    f"{name} tokenizer is not available here: {exc}; {_INSTALL_HINT}"
-                ) from exc
+                # The extra cannot help for an encoding no supported package ships.
+                hint = "" if name not in _SHIPPED else f"; {_INSTALL_HINT}"
+                message = f"{name} tokenizer is not available here: {exc}{hint}"
+                raise TokenizerError(message) from exc
             _tokenizers[name] = tokenizer
     return tokenizer
 
