@@ -262,7 +262,7 @@ class Session(asyncio.Protocol):
         try:
             self._core.send_data(data, self._loop.time(), algorithm)
         except M2MError:
-            self._flush_and_settle()
+            self._flush_and_settle()  # the core may have ended the session (TIMEOUT, ERROR)
             raise
         transport = self._transport
         assert transport is not None
@@ -314,8 +314,11 @@ class Session(asyncio.Protocol):
 
     async def ping(self) -> float:
         """Send a PING and return the round-trip time in seconds when its PONG arrives."""
-        self._core.send_ping(self._loop.time())
-        self._flush()
+        try:
+            self._core.send_ping(self._loop.time())
+        finally:
+            # On an idle deadline already passed the core has just closed with TIMEOUT.
+            self._flush_and_settle()
         waiter: asyncio.Future[float] = self._loop.create_future()
         if self._ping_waiters is None:
             self._ping_waiters = deque()
@@ -422,7 +425,7 @@ class Session(asyncio.Protocol):
             self._transport.write(out)
 
     def _flush_and_settle(self) -> None:
-        """After a failed API call: send what the core queued and catch up on its ending."""
+        """After an API call: send what the core queued and catch up on its ending."""
         self._flush()
         ended = self._core.ended
         if ended is not None and self._ended is None:

@@ -313,3 +313,17 @@ async def test_after_close_nothing_more_is_sent(net: Net) -> None:
     await peer.send("PING")  # no PONG, and no keep-alive PING either, while CLOSING
     await peer.send("DATA", {"algorithm": "NONE", "content": b"x", "original_size": 1})
     assert await peer.frames_until_eof() == []
+
+
+@pytest.mark.parametrize("operation", ["ping", "send"])
+async def test_an_idle_deadline_already_passed_expires_the_call(net: Net, operation: str) -> None:
+    # The loop is blocked past the idle timeout, so no timer has fired yet when the call comes:
+    # the call itself must notice, close with TIMEOUT and raise SessionExpired.
+    server = await net.server(session_timeout_ms=300, ping_interval_ms=60_000)
+    client = await net.client(server, ping_interval_ms=60_000)
+    time.sleep(0.4)  # noqa: ASYNC251 - blocking the loop is the point
+    call = client.ping() if operation == "ping" else client.send(b"late")
+    with pytest.raises(SessionExpired):
+        await call
+    assert client.state is State.CLOSED
+    assert client.close_reason is CloseReason.TIMEOUT
