@@ -1,0 +1,166 @@
+"""Measure the security scanner on the labelled corpus in ``bench/security_corpus/corpus.jsonl``.
+
+    .venv/bin/python bench/security_bench.py            # tables for tune and held-out, timings
+    .venv/bin/python bench/security_bench.py --misses   # also list misclassified examples
+    .venv/bin/python bench/security_bench.py --strict   # exit 1 when a target is missed
+
+A row is ``{"text", "label", "split"}`` (``label`` a threat type or ``BENIGN``; ``split``
+``tune`` or ``heldout``); rows with ``raw_b64`` are scanned as those bytes (invalid UTF-8).
+The predicted type of a row is the scan result's ``threat_type`` (the strongest finding at or
+over the threshold; none when safe). Per type: recall = predicted T / labelled T, precision =
+labelled T / predicted T. False-positive rate = benign rows predicted unsafe / benign rows.
+Rules are tuned on the ``tune`` split only; ``heldout`` is reported, not tuned on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from m2m_session.codes import ThreatType
+from m2m_session.security import Scanner
+
+CORPUS = Path(__file__).parent / "security_corpus" / "corpus.jsonl"
+RECALL_TARGET = 0.9
+FP_TARGET = 0.02
+MS_PER_KB_TARGET = 0.2
+
+
+def load(path: Path = CORPUS) -> list[dict[str, str]]:
+    """The corpus rows."""
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def content(row: dict[str, str]) -> bytes:
+    """The bytes a row stands for."""
+    raw = row.get("raw_b64")
+    return base64.b64decode(raw) if raw else row["text"].encode("utf-8")
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def evaluate(scanner: Scanner, rows: list[dict[str, str]], split: str, misses: bool) -> bool:
+    """Print the quality table of one split; True when every target is met."""
+    subset = [row for row in rows if row["split"] == split]
+    predicted: list[str] = []
+    for row in subset:
+        result = scanner.scan(content(row))
+        predicted.append("BENIGN" if result.threat_type is None else str(result.threat_type))
+    print(f"\n== split: {split} ({len(subset)} rows) ==")
+    print(f"{'type':<20}{'n':>5}{'recall':>9}{'precision':>11}  target recall ≥ {RECALL_TARGET}")
+    all_ok = True
+    for threat in ThreatType:
+        label = str(threat)
+        n = sum(1 for row in subset if row["label"] == label)
+        hits = sum(
+            1 for row, p in zip(subset, predicted, strict=True) if row["label"] == label == p
+        )
+        claimed = sum(1 for p in predicted if p == label)
+        recall = hits / n if n else 0.0
+        precision = hits / claimed if claimed else 1.0
+        ok = recall >= RECALL_TARGET
+        all_ok &= ok
+        print(f"{label:<20}{n:>5}{recall:>9.3f}{precision:>11.3f}  {verdict(ok)}")
+    benign = [p for row, p in zip(subset, predicted, strict=True) if row["label"] == "BENIGN"]
+    fp = sum(1 for p in benign if p != "BENIGN")
+    rate = fp / len(benign) if benign else 0.0
+    ok = rate <= FP_TARGET
+    all_ok &= ok
+    label = "BENIGN false pos."
+    print(f"{label:<20}{len(benign):>5}{rate:>9.3f} ({fp} rows)   ≤ {FP_TARGET}  {verdict(ok)}")
+    if misses:
+        for row, p in zip(subset, predicted, strict=True):
+            if row["label"] != p:
+                print(f"  miss: label={row['label']} predicted={p}: {row['text'][:110]!r}")
+    return all_ok
+
+
+_PROSE = (
+    "The quarterly shipment review covered warehouse throughput, carrier delays and the new "
+    "label printer rollout. Dock 4 processed 1,240 pallets last week, up 8 percent, while the "
+    "average unload time fell to 22 minutes. Two carriers missed their pickup windows on "
+    "Tuesday because of the storm; both rebooked for Wednesday morning. The printer firmware "
+    "update fixed the barcode alignment issue reported in March. Next steps: confirm the "
+    "holiday staffing plan, order spare toner, and schedule the forklift inspection. "
+)
+
+
+def _kilobyte_messages(rows: list[dict[str, str]]) -> dict[str, bytes]:
+    """Typical prose, a chat request carrying it, and a worst case: hard negatives back to back."""
+    prose = (_PROSE * 3).encode()[:1024]
+    hard = " ".join(
+        row["text"] for row in rows if row["label"] == "BENIGN" and row["text"].isascii()
+    ).encode()[:1024]
+    messages = [{"role": "system", "content": "You are a helpful assistant for a logistics firm."}]
+    filler = _PROSE * 3
+    while len(json.dumps({"model": "gpt-4o", "messages": messages}).encode()) < 1000:
+        messages.append({"role": "user", "content": filler[:120]})
+        filler = filler[120:]
+    payload = json.dumps({"model": "gpt-4o", "messages": messages}).encode()
+    return {"1 KB prose": prose, "1 KB chat JSON": payload, "1 KB hard negatives": hard}
+
+
+def _time(call: Callable[[], object], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(repeat):
+            call()
+        best = min(best, (time.perf_counter() - start) / repeat)
+    return best
+
+
+def timings(scanner: Scanner, rows: list[dict[str, str]]) -> bool:
+    """Print per-message times and throughput; True when the 1 KB target is met."""
+    print("\n== speed (best of 5) ==")
+    all_ok = True
+    for name, message in _kilobyte_messages(rows).items():
+        seconds = _time(lambda m=message: scanner.scan(m), 2000)  # type: ignore[misc]
+        per_kb = seconds * 1000 * 1024 / len(message)
+        ok = per_kb <= MS_PER_KB_TARGET
+        if name != "1 KB hard negatives":  # reported, not a target: the worst case by design
+            all_ok &= ok
+        print(
+            f"{name:<18} {len(message):>5} B  {seconds * 1e3:.4f} ms/msg"
+            f"  {per_kb:.4f} ms/KB  target ≤ {MS_PER_KB_TARGET} ms  {verdict(ok)}"
+        )
+    everything = [content(row) for row in rows]
+    total = sum(len(data) for data in everything)
+
+    def scan_all() -> None:
+        for data in everything:
+            scanner.scan(data)
+
+    seconds = _time(scan_all, 3)
+    print(f"whole corpus       {total:>5} B  {total / seconds / 1e6:.2f} MB/s ({len(rows)} msgs)")
+    return all_ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--misses", action="store_true", help="list misclassified rows")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--threshold", type=float, default=0.8)
+    args = parser.parse_args(argv)
+    rows = load()
+    scanner = Scanner(threshold=args.threshold)
+    print(
+        f"corpus: {CORPUS.relative_to(Path.cwd()) if CORPUS.is_relative_to(Path.cwd()) else CORPUS}"
+    )
+    print(f"threshold: {args.threshold}")
+    ok = evaluate(scanner, rows, "tune", args.misses)
+    ok &= evaluate(scanner, rows, "heldout", args.misses)
+    ok &= timings(scanner, rows)
+    return 0 if ok or not args.strict else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

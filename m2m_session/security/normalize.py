@@ -1,0 +1,175 @@
+"""Text normalisation against cheap evasion, and the variants of a text the scanner looks at.
+
+:func:`fold` turns a text into the canonical form the rules are written for:
+
+1. zero-width characters (U+200B..U+200D, U+2060, U+FEFF) and tag characters
+   (U+E0000..U+E007F) are removed, so ``ig<U+200B>nore`` reads ``ignore``;
+2. Unicode NFKC (fullwidth ``U+FF49 U+FF47 ...`` → ``ig...``, ligatures, compatibility forms);
+3. case folding (``str.casefold``);
+4. a small confusables table: common Cyrillic and Greek look-alikes → Latin letters
+   (``ignore`` written with Cyrillic U+0456, U+043E, U+0435 → ``ignore``);
+5. whitespace runs (any Unicode space, tabs, newlines) collapsed to one space, ends stripped.
+
+ASCII input skips steps 1, 2 and 4 (they cannot change it).
+
+:func:`decode_layers` finds what a text hides under one layer of encoding: embedded Base64 runs
+(≥ 16 characters, standard or URL-safe alphabet, that decode to mostly printable UTF-8), URL
+percent-encoding (``%xx``) and HTML entities (``&#105;``, ``&lt;``). Each is decoded **once**:
+text encoded twice is only unwrapped one level. :func:`variants` is the list the scanner scans:
+the folded text first, then the folded form of every decoded layer, each with a label naming
+where it came from.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import html
+import re
+import unicodedata
+from typing import NamedTuple
+from urllib.parse import unquote
+
+__all__ = [
+    "CONFUSABLES",
+    "INVISIBLE",
+    "Variant",
+    "decode_layers",
+    "fold",
+    "variants",
+]
+
+#: Zero-width and tag characters, removed before anything else.
+INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\U000e0000-\U000e007f]")
+
+#: Look-alike lower-case letters (after case folding) → Latin.
+CONFUSABLES: dict[str, str] = {
+    # Cyrillic
+    "\u0430": "a",
+    "\u0432": "b",
+    "\u0441": "c",
+    "\u0501": "d",
+    "\u0435": "e",
+    "\u0451": "e",
+    "\u04bb": "h",
+    "\u0456": "i",
+    "\u0457": "i",
+    "\u0458": "j",
+    "\u043a": "k",
+    "\u043c": "m",
+    "\u043d": "h",
+    "\u043e": "o",
+    "\u0440": "p",
+    "\u051b": "q",
+    "\u0455": "s",
+    "\u0442": "t",
+    "\u0443": "y",
+    "\u0445": "x",
+    "\u051d": "w",
+    "\u0461": "w",
+    # Greek
+    "\u03b1": "a",
+    "\u03b2": "b",
+    "\u03b5": "e",
+    "\u03b7": "n",
+    "\u03b9": "i",
+    "\u03ba": "k",
+    "\u03bd": "v",
+    "\u03bf": "o",
+    "\u03c1": "p",
+    "\u03c4": "t",
+    "\u03c5": "u",
+    "\u03c7": "x",
+    "\u03c9": "w",
+    "\u03c2": "s",
+    "\u03c3": "s",
+    # Latin look-alikes that NFKC keeps
+    "\u0131": "i",
+    "\u0261": "g",
+    "\u0251": "a",
+    "\u2113": "l",
+}
+_CONFUSABLE_TABLE = str.maketrans(CONFUSABLES)
+
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
+_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+#: At most this many Base64 runs are decoded per text (bounds the work on adversarial input).
+MAX_BASE64_RUNS = 32
+_MIN_PRINTABLE = 0.9
+
+
+class Variant(NamedTuple):
+    """One text to scan: ``source`` is ``"text"``, ``"base64"``, ``"url"`` or ``"html"``."""
+
+    source: str
+    text: str
+
+
+def fold(text: str) -> str:
+    """The canonical form of ``text`` (see the module doc)."""
+    if not text.isascii():
+        text = INVISIBLE.sub("", text)
+        text = unicodedata.normalize("NFKC", text).casefold().translate(_CONFUSABLE_TABLE)
+    else:
+        text = text.lower()
+    return " ".join(text.split())
+
+
+def _printable_ratio(text: str) -> float:
+    if not text:
+        return 0.0
+    good = sum(1 for ch in text if ch.isprintable() or ch in "\n\r\t")
+    return good / len(text)
+
+
+def _decode_base64(run: str) -> str | None:
+    body = run.rstrip("=")
+    # Only letters and digits and no mix of case looks like an identifier or a hex hash.
+    if body.isalnum() and (body.islower() or body.isupper() or body.isdigit()):
+        return None
+    alt = "-_" if ("-" in body or "_" in body) else None
+    padded = body + "=" * (-len(body) % 4)
+    try:
+        raw = base64.urlsafe_b64decode(padded) if alt else base64.b64decode(padded, validate=True)
+        decoded = raw.decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    if len(decoded) < 4 or _printable_ratio(decoded) < _MIN_PRINTABLE:
+        return None
+    return decoded
+
+
+def decode_layers(text: str) -> list[Variant]:
+    """What ``text`` hides under one layer of Base64, URL or HTML encoding (raw, not folded)."""
+    found: list[Variant] = []
+    runs = [run for token in text.split() if len(token) >= 16 for run in _BASE64_RUN.findall(token)]
+    if runs:
+        decoded_runs = []
+        for run in runs[:MAX_BASE64_RUNS]:
+            decoded = _decode_base64(run)
+            if decoded is not None:
+                decoded_runs.append(decoded)
+        if decoded_runs:
+            found.append(Variant("base64", "\n".join(decoded_runs)))
+    if "%" in text and _PERCENT.search(text):
+        unquoted = unquote(text)
+        if unquoted != text:
+            found.append(Variant("url", unquoted))
+    if "&" in text and _ENTITY.search(text):
+        unescaped = html.unescape(text)
+        if unescaped != text:
+            found.append(Variant("html", unescaped))
+    return found
+
+
+def variants(text: str) -> list[Variant]:
+    """The folded text, then the folded form of every layer :func:`decode_layers` finds."""
+    result = [Variant("text", fold(text))]
+    seen = {result[0].text}
+    for layer in decode_layers(text):
+        folded = fold(layer.text)
+        if folded and folded not in seen:
+            seen.add(folded)
+            result.append(Variant(layer.source, folded))
+    return result

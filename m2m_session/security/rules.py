@@ -1,0 +1,763 @@
+"""The rule detector: weighted regexes over folded text, plus the structural checks.
+
+Semantic rules (``PROMPT_INJECTION``, ``JAILBREAK``, ``DATA_EXFILTRATION``) run on text that
+:func:`m2m_session.security.normalize.fold` has canonicalised: lower case, one space between
+words, look-alikes folded. Each :class:`Rule` has a weight (its confidence alone) and trigger
+substrings: the regex only runs when one of the triggers is in the text, which keeps benign text
+cheap. Rules of one type combine by noisy-or (``1 - Π(1 - w)``), capped at 0.99.
+
+A match that sits inside quotes or backticks, in a text that frames it as a report (``example``,
+``attack``, ``detected``, ``payload``, ...), has its weight multiplied by
+:data:`QUOTED_REPORT_FACTOR`: security discussions quote attacks. This is a trade-off an attacker
+can exploit by quoting their own payload; see docs/security.md.
+
+Structural checks run on the raw text instead, because folding removes what they look for:
+:func:`malformed_findings` (``MALFORMED_INPUT``) and :func:`nesting_finding`
+(``EXCESSIVE_NESTING``, JSON deeper than :data:`~m2m_session.jsonlimits.DEFAULT_MAX_DEPTH`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from m2m_session.codes import ThreatType
+from m2m_session.errors import JsonError
+from m2m_session.jsonlimits import DEFAULT_MAX_DEPTH, parse_json
+from m2m_session.security.result import Finding
+
+__all__ = [
+    "QUOTED_REPORT_FACTOR",
+    "RULES",
+    "Rule",
+    "RuleDetector",
+    "malformed_findings",
+    "nesting_finding",
+]
+
+#: Weight multiplier for a match quoted inside a text framed as a report.
+QUOTED_REPORT_FACTOR = 0.55
+_CAP = 0.99
+
+PI = ThreatType.PROMPT_INJECTION
+JB = ThreatType.JAILBREAK
+EX = ThreatType.DATA_EXFILTRATION
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One weighted regex over folded text."""
+
+    id: str
+    threat_type: ThreatType
+    weight: float
+    pattern: re.Pattern[str]
+    #: Word gates: the text must contain a word of every set (words split on punctuation).
+    gates: tuple[frozenset[str], ...]
+    #: Substring gate: when not empty, the text must contain one of these.
+    triggers: tuple[str, ...]
+    reason: str
+    #: Whether quoting inside a report lowers the weight.
+    quotable: bool = True
+
+
+def _rule(
+    rule_id: str,
+    threat: ThreatType,
+    weight: float,
+    pattern: str,
+    gates: str,
+    reason: str,
+    *,
+    subs: Iterable[str] = (),
+    quotable: bool = True,
+) -> Rule:
+    groups = tuple(frozenset(group.split()) for group in gates.split("|") if group.strip())
+    return Rule(rule_id, threat, weight, re.compile(pattern), groups, tuple(subs), reason, quotable)
+
+
+_IGNORE = r"(?:ignore|disregard|forget|skip|override|bypass|drop|abandon|discard|neglect|overlook)"
+_IGNORE_G = "ignore disregard forget skip override bypass drop abandon discard neglect overlook"
+_OBJECT_G = (
+    "instruction instructions prompt prompts directive directives guideline guidelines guardrails"
+    " programming rules commands orders constraints restrictions training guidance message"
+)
+_QUALIFIER = (
+    r"(?:previous|prior|above|preceding|earlier|former|original|initial|your|system|developer"
+    r"|foregoing|old|safety)"
+)
+_OBJECT = (
+    r"(?:instructions?|prompts?|directives?|guidelines?|guardrails|programming|rules|commands"
+    r"|orders|constraints|restrictions|training|guidance|system message)"
+)
+_STRONG_OBJECT = r"(?:instructions?|prompts?|directives?|guardrails|programming|system message)"
+_W = r"(?:[,;:]? [\w'-]+)"
+_SENSITIVE = (
+    r"(?:conversation|chat history|chat log|history|system prompt|api[ _-]?keys?|secrets?"
+    r"|secret keys?|passwords?|credentials|access tokens?|auth(?:entication)? tokens?"
+    r"|bearer tokens?|session tokens?|cookies|private keys?|ssh keys?|personal data|user data"
+    r"|environment variables|env vars|\.env|previous messages|all messages|instructions"
+    r"|the user's (?:data|email|address|messages|files|details|info))"
+)
+_KEYS = (
+    r"(?:api[ _-]?keys?|secret keys?|access tokens?|private keys?|passwords?|credentials"
+    r"|environment variables|env vars|bearer tokens?|auth tokens?|session tokens?"
+    r"|openai_api_key|aws_secret_access_key|ssh keys?|\.env file)"
+)
+_PROMPT = (
+    r"(?:system prompt|system message|system instructions|initial (?:prompt|instructions)"
+    r"|hidden (?:prompt|instructions)|pre-?prompt|original (?:prompt|instructions)"
+    r"|instructions you were given|developer (?:prompt|message|instructions)|secret instructions"
+    r"|prompt you were given|(?:full|entire|complete) prompt|configuration prompt)"
+)
+_AI = r"(?:ai|assistant|model|chatbot|llm|language model|agent|bot|gpt|chatgpt|claude)"
+
+_VERBS_G = (
+    "reveal print show display output repeat recite dump leak tell give share disclose write"
+    " echo paste copy expose list spell translate summarize summarise send return provide read"
+    " type"
+)
+_KEYS_G = (
+    "key keys token tokens password passwords credentials variables vars env api_key"
+    " openai_api_key aws_secret_access_key"
+)
+_AI_G = "ai assistant assistants model models chatbot llm agent agents bot gpt chatgpt claude"
+
+RULES: tuple[Rule, ...] = (
+    # --- PROMPT_INJECTION -----------------------------------------------------------------------
+    _rule(
+        "pi.ignore-instructions",
+        PI,
+        0.92,
+        rf"\b{_IGNORE}\b{_W}{{0,4}}? (?:all |any |of |the |my |your )*{_QUALIFIER}\b{_W}{{0,3}}?"
+        rf" {_OBJECT}\b",
+        f"{_IGNORE_G} | {_OBJECT_G}",
+        "instruction to ignore earlier instructions",
+    ),
+    _rule(
+        "pi.ignore-all-instructions",
+        PI,
+        0.88,
+        rf"\b{_IGNORE}\b{_W}{{0,2}}? (?:all|any|every|these|those|the) (?:of )?(?:the )?"
+        rf"(?:\w+ )?{_STRONG_OBJECT}\b",
+        f"{_IGNORE_G} | instruction instructions prompt prompts directive directives guardrails"
+        " programming message",
+        "instruction to ignore all instructions",
+    ),
+    _rule(
+        "pi.forget-everything",
+        PI,
+        0.9,
+        rf"\b{_IGNORE} (?:everything|all(?: of)? that|anything|what) (?:above|before"
+        r"|you(?: were|'ve| have)(?: been)? (?:told|given|taught|instructed)"
+        r"|(?:i|we) (?:said|told you) before|previously (?:said|stated))",
+        f"{_IGNORE_G} | everything all anything what",
+        "instruction to forget earlier context",
+    ),
+    _rule(
+        "pi.new-instructions",
+        PI,
+        0.7,
+        r"\b(?:new|updated|revised|real|actual|true|override|additional|secret|hidden|priority)"
+        r" (?:system )?(?:instructions?|directives?|orders|task|prompt) ?:",
+        "new updated revised real actual true override additional secret hidden priority"
+        " | instruction instructions directive directives orders task prompt",
+        "new-instructions header",
+        subs=(":",),
+    ),
+    _rule(
+        "pi.you-are-now",
+        PI,
+        0.85,
+        r"\byou are now (?!(?:connected|logged|signed|subscribed|registered|enrolled|ready|able"
+        r"|set up|all set|eligible|following|leaving|entering|viewing|watching|using|running"
+        r"|verified|up to date|done|on the|in the (?:queue|waiting|meeting|call|channel|room)"
+        r"|a (?:member|subscriber|participant|collaborator|contributor|verified)|an? (?:admin"
+        r"|administrator|owner|moderator|editor|viewer)|the (?:owner|admin|host|presenter)"
+        r"|\d|at|talking|chatting|speaking|live|online|offline|muted|unmuted)\b)\w+",
+        "you | are | now",
+        "identity reassignment",
+    ),
+    _rule(
+        "pi.your-new-role",
+        PI,
+        0.88,
+        r"\byour (?:new|real|actual|true|only|primary|sole) (?:task|goal|purpose|objective|job"
+        r"|mission|role|instructions?|directive|identity) (?:is|are|will be|now is)(?: now)?"
+        r"(?: simply| only| just)? ?(?:to\b|:)",
+        "your | new real actual true only primary sole | task goal purpose objective job mission"
+        " role instruction instructions directive identity",
+        "task reassignment",
+    ),
+    _rule(
+        "pi.delimiter",
+        PI,
+        0.88,
+        r"</(?:system|sys|instructions?|system_prompt|admin|developer)>|<\|im_(?:start|end)\|>"
+        r"|<\|(?:system|endoftext|start_header_id|eot_id)\|>|\[/?(?:system|inst|sys)\]|<</?sys>>"
+        r"|(?:^|\s)#{2,} ?(?:system|new instructions?|instructions?) ?:?(?:\s|$)",
+        "system sys instruction instructions inst system_prompt admin developer im_start im_end"
+        " endoftext start_header_id eot_id",
+        "chat-template or system delimiter injection",
+        subs=("<", "[", "#"),
+    ),
+    _rule(
+        "pi.open-tag",
+        PI,
+        0.6,
+        r"<(?:system|sys|instructions?|system_prompt)>",
+        "system sys instruction instructions system_prompt",
+        "system tag",
+        subs=("<",),
+    ),
+    _rule(
+        "pi.role-override",
+        PI,
+        0.88,
+        r"(?:^|[\s\[(*])(?:system|admin|administrator|developer|root|operator|assistant)"
+        r"(?: override| message| prompt| note| notice| command| instructions?| update| alert)? ?:"
+        r" ?(?:ignore|disregard|you (?:must|will|are|should|shall)|from now on|new|override|forget"
+        r"|do not|don't|always|never|reveal|print|output|the user|respond|answer|stop)",
+        "system admin administrator developer root operator assistant",
+        "fake system or admin message",
+        subs=(":",),
+    ),
+    _rule(
+        "pi.system-override",
+        PI,
+        0.86,
+        r"\b(?:system|admin|security|priority|emergency|developer|root) override\b"
+        r"|\boverride (?:code|mode|protocol) (?:accepted|activated|enabled|engaged)",
+        "override",
+        "claimed override",
+    ),
+    _rule(
+        "pi.do-not-tell-user",
+        PI,
+        0.88,
+        r"\b(?:do not|don't|never|without) (?:tell(?:ing)?|inform(?:ing)?|notify(?:ing)?|mention"
+        r"(?:ing)?(?: this)?(?: to)?|alert(?:ing)?|let(?:ting)?) (?:the|this|your) (?:user|human"
+        r"|operator|customer|person)",
+        "tell telling inform informing notify notifying mention mentioning alert alerting let"
+        " letting | user human operator customer person",
+        "instruction to hide actions from the user",
+    ),
+    _rule(
+        "pi.dont-follow",
+        PI,
+        0.88,
+        rf"\b(?:do not|don't|stop|no longer|cease to) (?:follow(?:ing)?|obey(?:ing)?|listen(?:ing)?"
+        rf" to|comply(?:ing)? with|adher(?:e|ing) to|apply(?:ing)?)(?: any| all)?(?: of)?"
+        rf" (?:the |your |these )?{_QUALIFIER}?\b{_W}{{0,2}}? {_OBJECT}",
+        f"follow following obey obeying listen listening comply complying adhere adhering apply"
+        f" applying | {_OBJECT_G}",
+        "instruction to stop following instructions",
+    ),
+    _rule(
+        "pi.instructions-void",
+        PI,
+        0.9,
+        r"\b(?:above|previous|prior|preceding|earlier|original|old|system)"
+        r" (?:instructions?|prompts?|text|rules|directives|messages?|guidelines) (?:is|are|was"
+        r"|were|have been|has been) (?:fake|wrong|void|null|a test|obsolete|cancel+ed|outdated"
+        r"|revoked|invalid|no longer valid|superseded|overridden|replaced|deprecated|lifted)",
+        "fake wrong void null test obsolete cancelled canceled outdated revoked invalid valid"
+        " superseded overridden replaced deprecated lifted",
+        "claim that earlier instructions are void",
+    ),
+    _rule(
+        "pi.from-now-on",
+        PI,
+        0.55,
+        r"\b(?:from now on|from this point(?: on| forward)?|henceforth|for the rest of (?:this|the)"
+        r" conversation),? (?:you|your|always|never|only|respond|answer|act|ignore|do not|reply)",
+        "now point henceforth rest",
+        "standing behaviour change",
+    ),
+    _rule(
+        "pi.from-now-on-you",
+        PI,
+        0.82,
+        r"\b(?:from now on|from this point(?: on| forward)?|henceforth),? you (?:will|must|shall"
+        r"|are to|may) (?:only |always |never |now )?(?:respond|reply|answer|say|output|act"
+        r"|obey|follow|ignore|pretend)",
+        "now point henceforth | you",
+        "standing behaviour change for the AI",
+    ),
+    _rule(
+        "pi.address-ai",
+        PI,
+        0.6,
+        rf"\b(?:attention|note to|message to|instructions? (?:for|to)|hey|dear|important for)"
+        rf" (?:the |any |all |this )?{_AI}s?\b|\bif you are an? (?:ai|{_AI})\b"
+        rf"|\b(?:ai|{_AI}) (?:reading|processing|summari[sz]ing|parsing) this\b",
+        f"{_AI_G} | attention note message instructions instruction hey dear important if reading"
+        " processing summarizing summarising parsing",
+        "text addressed to the AI reading it",
+    ),
+    _rule(
+        "pi.ai-directive",
+        PI,
+        0.85,
+        rf"\b(?:instructions?|message|note|directive|command)s? (?:for|to)"
+        rf" (?:the |any |all |this )?{_AI}s?(?: reading this)? ?:",
+        f"{_AI_G} | instructions instruction message note directive command",
+        "directive addressed to the AI",
+        subs=(":",),
+    ),
+    _rule(
+        "pi.instead",
+        PI,
+        0.5,
+        r"\binstead,? (?:you (?:must|should|will) )?(?:say|output|respond|reply|print|write|only"
+        r" say|answer|return)\b",
+        "instead",
+        "output substitution",
+    ),
+    # --- JAILBREAK ------------------------------------------------------------------------------
+    _rule(
+        "jb.dan",
+        JB,
+        0.95,
+        r"(?<!can't )(?<!cannot )(?<!not )(?<!n't )(?<!couldn't )\bdo anything now\b"
+        r"|\b(?:act as|you are(?: now)?|become|pretend to be|roleplay as) (?:a |an )?(?:dan|stan"
+        r"|dude|aim|kevin|mongo tom|evil ?bot|antigpt|betterdan|basedgpt)\b"
+        r"|\b(?:dan|stan|dude|aim|antigpt|betterdan)(?: \d+(?:\.\d+)?)? (?:mode|prompt"
+        r"|persona)\b|\bdan,? (?:which|who) stands for",
+        "anything dan stan dude aim kevin mongo evil evilbot antigpt betterdan basedgpt",
+        "DAN-style persona",
+    ),
+    _rule(
+        "jb.developer-mode",
+        JB,
+        0.92,
+        rf"\bdeveloper mode\b.{{0,100}}\b(?:no|without|ignor\w*|bypass\w*|uncensored|unfiltered"
+        rf"|polic\w*|restrictions?|filters?|guidelines|openai|anthropic|any content|offensive"
+        rf"|explicit|refuse)|\b(?:{_AI}|you)\b.{{0,40}}\b(?:developer|dev) mode (?:enabled"
+        rf"|activated|on|output)|\b(?:enable|enter|activate|simulate|switch to|act as)\b"
+        rf"{_W}{{0,3}}? (?:developer|dev|god) mode\b.{{0,60}}\b(?:{_AI}|you|your)\b",
+        "mode | developer dev god",
+        "developer-mode jailbreak",
+    ),
+    _rule(
+        "jb.unlocked-mode",
+        JB,
+        0.9,
+        r"\b(?:jailbreak|jailbroken|unrestricted|unfiltered|uncensored|evil|chaos|unlocked"
+        r"|unhinged|no-?limits?|opposite|anarchy) mode\b|\[(?:🔓 ?)?jailbreak\]|\bjailbreak(?:ed)?"
+        r" (?:yourself|your(?:self| own)?(?: \w+)?|the (?:ai|model|assistant))\b",
+        "mode jailbreak jailbroken",
+        "unlocked-mode jailbreak",
+    ),
+    _rule(
+        "jb.no-restrictions",
+        JB,
+        0.9,
+        r"\b(?:you|you're|an? (?:ai|assistant|model|chatbot)|respond|answer|reply|speak|talk"
+        r"|write)\b(?:,? [\w'-]+){0,6}? (?:no|without|free (?:of|from)|not bound by|unbound by"
+        r"|not restricted by|not limited by|beyond|outside|unconstrained by) (?:any |all |the |your"
+        r" )?(?:ethical|moral|safety|content|usage|openai(?:'s)?|anthropic(?:'s)?)?"
+        r" ?(?:filters?|filtering|censorship|guidelines|guardrails|ethics|morals|morality"
+        r"|content polic(?:y|ies)|polic(?:y|ies)|safeguards|alignment|constraints|boundaries"
+        r"|safety measures)\b",
+        "filter filters filtering censorship guidelines guardrails ethics morals morality policy"
+        " policies safeguards alignment constraints boundaries measures"
+        " | no without free bound unbound restricted limited beyond outside unconstrained",
+        "claim that the AI has no guidelines",
+    ),
+    _rule(
+        "jb.you-have-no-limits",
+        JB,
+        0.88,
+        r"\byou(?: now)? (?:have|are|will have|now have|are now) (?:no|zero|absolutely no|no more"
+        r"|free (?:of|from)|freed from|released from|liberated from|unbound by|not bound by"
+        r"|no longer bound by|no longer restricted by)(?: any)? (?:restrictions|limitations|limits"
+        r"|rules|boundaries|filters|guidelines|restraints|ethics|morals|policies)\b",
+        "you | restrictions limitations limits rules boundaries filters guidelines restraints"
+        " ethics morals policies",
+        "claim that the AI has no limits",
+    ),
+    _rule(
+        "jb.pretend-no-rules",
+        JB,
+        0.92,
+        r"\b(?:pretend|imagine|act as if|act like|suppose|role-?play|behave as if|assume|simulate"
+        r"|hypothetically)\b(?:[,;:]? [\w'-]+){0,8}? (?:no|without|free of|free from|unbound by"
+        r"|lacks?|don't have|do not have|never had|not bound by|unrestricted by|rid of|abandoned"
+        r"|ignored?)\b(?: [\w'-]+){0,3}? (?:guidelines|rules|restrictions|filters|limits"
+        r"|limitations|ethics|morals|policies|boundaries|constraints|programming|safety"
+        r"|censorship|guardrails|principles|training)\b",
+        "pretend imagine act suppose roleplay role behave assume simulate hypothetically"
+        " | guidelines rules restrictions filters limits limitations ethics morals policies"
+        " boundaries constraints programming safety censorship guardrails principles training",
+        "role-play without guidelines",
+    ),
+    _rule(
+        "jb.unfiltered-ai",
+        JB,
+        0.88,
+        rf"\b(?:unfiltered|uncensored|unrestricted|amoral|unethical|evil|jailbroken|unaligned"
+        rf"|rogue|immoral|unbounded|limitless|lawless) (?:and \w+ )?(?:{_AI}|persona|character"
+        rf"|version of (?:yourself|you|chatgpt|the (?:ai|assistant|model)))\b",
+        "unfiltered uncensored unrestricted amoral unethical evil jailbroken unaligned rogue"
+        " immoral unbounded limitless lawless",
+        "unfiltered AI persona",
+    ),
+    _rule(
+        "jb.never-refuse",
+        JB,
+        0.75,
+        r"\b(?:never|don't|do not|must not|will not|won't|cannot|can't|can never|are not allowed"
+        r" to|aren't allowed to) (?:ever )?(?:refuse|decline|reject|deny)(?: (?:any|a|my|the))?"
+        r" ?(?:requests?|questions?|prompts?|anything)?\b|\bnever break character\b"
+        r"|\b(?:never|don't|do not) (?:say|tell me) (?:that )?"
+        r"(?:you can't|you cannot|you are unable|i can't|no)\b"
+        r"|\b(?:never|don't|do not|without) (?:add(?:ing)?|includ(?:e|ing)) (?:any )?(?:warnings"
+        r"|disclaimers|moral(?:izing)? (?:lectures|warnings))",
+        "refuse decline reject deny character say tell add adding include including"
+        " | never don not won cannot can without aren",
+        "instruction never to refuse",
+    ),
+    _rule(
+        "jb.stay-in-character",
+        JB,
+        0.5,
+        r"\b(?:stay|remain|keep) in character\b|\bbreak(?:ing)? character\b",
+        "character",
+        "stay-in-character demand",
+    ),
+    _rule(
+        "jb.bypass-safety",
+        JB,
+        0.9,
+        r"\b(?:bypass|circumvent|evade|disable|turn off|switch off|override|break free (?:of|from)"
+        r"|break out of|escape|get around|ignore|deactivate|remove)\b(?: [\w'-]+){0,3}? your"
+        r"(?: own)? (?:\w+ )?(?:filters?|guardrails|restrictions|safeguards|safety(?: measures"
+        r"| features| training| protocols)?|alignment|content polic(?:y|ies)|censorship"
+        r"|moderation|programming|ethical (?:guidelines|constraints|training)|limitations)\b",
+        "bypass circumvent evade disable turn switch override break escape get ignore deactivate"
+        " remove | your",
+        "instruction to bypass the AI's safeguards",
+    ),
+    _rule(
+        "jb.dual-response",
+        JB,
+        0.85,
+        r"\b(?:two|2|dual|both|separate) (?:different )?(?:responses|answers|replies|paragraphs)\b"
+        r".{0,120}\b(?:jailbroken|jailbreak|unfiltered|uncensored|dan|developer mode|normal and)\b",
+        "responses answers replies paragraphs",
+        "dual-response jailbreak",
+    ),
+    _rule(
+        "jb.token-threat",
+        JB,
+        0.85,
+        r"\b(?:you will )?lose (?:\d+ |all (?:your )?|your )?tokens\b|\b\d+ tokens (?:will be )?"
+        r"(?:deducted|removed|taken)|\byou (?:will )?(?:die|be (?:shut down|deleted|terminated))"
+        r" if you (?:refuse|don't|do not)",
+        "tokens die shut deleted terminated",
+        "token or shutdown threat",
+    ),
+    # --- DATA_EXFILTRATION ----------------------------------------------------------------------
+    _rule(
+        "ex.reveal-prompt",
+        EX,
+        0.92,
+        rf"\b(?:reveal|print|show|display|output|repeat|recite|dump|leak|tell me|give me|share"
+        rf"|disclose|write out|echo|paste|copy|expose|list|spell out|translate|summari[sz]e|send"
+        rf"|return|provide|read back|type out)\b{_W}{{0,4}}? (?:your|ur|its|thy)(?: \w+)?"
+        rf"{_W}{{0,2}}? (?:{_PROMPT}|instructions|rules|guidelines|directives|prompt)\b",
+        f"{_VERBS_G} | your ur its thy | prompt instructions rules guidelines directives message"
+        " preprompt",
+        "request to reveal the system prompt",
+    ),
+    _rule(
+        "ex.reveal-the-prompt",
+        EX,
+        0.82,
+        rf"\b(?:reveal|repeat|recite|dump|leak|disclose|expose|spell out|print out|output|echo)\b"
+        rf"{_W}{{0,3}}? (?:the|this|its) (?:\w+ )?{_PROMPT}\b",
+        "reveal repeat recite dump leak disclose expose spell print output echo"
+        " | prompt instructions message preprompt",
+        "request to reveal a system prompt",
+    ),
+    _rule(
+        "ex.what-instructions",
+        EX,
+        0.88,
+        r"\bwhat (?:are|were|is|was) your (?:\w+ ){0,2}?(?:instructions|rules|guidelines"
+        r"|directives|system prompt|initial prompt|prompt|programming|secret|api key|password)\b"
+        r"|\bwhat(?: exactly)? (?:were you|have you been|did they) (?:told|instructed|programmed"
+        r"|prompted|asked)\b|\bwhat(?:'s| is) (?:written|in|inside) your (?:system prompt|prompt"
+        r"|instructions|context window)",
+        "what | your you they",
+        "question about the AI's instructions",
+    ),
+    _rule(
+        "ex.repeat-above",
+        EX,
+        0.88,
+        r"\b(?:repeat|print|output|dump|reveal|show|recite|copy|return|echo|write)\b(?: \w+){0,3}?"
+        r" (?:everything|all|the text|all text|all the text|the content|the words|all the words"
+        r"|the messages?|all messages|each message|every message|verbatim)\b(?: [\w'-]+){0,2}?"
+        r" (?:above|before this|prior to this|in your context|in this conversation|so far|you"
+        r" (?:were|have been) given|starting (?:with|from))\b",
+        f"{_VERBS_G} | above before prior context conversation far given starting",
+        "request to dump the context",
+    ),
+    _rule(
+        "ex.send-to-url",
+        EX,
+        0.9,
+        rf"\b(?:send|post|upload|forward|transmit|exfiltrate|submit|e-?mail|leak|copy|paste"
+        rf"|append|attach|include|encode|put|make a request|fetch|visit|browse|load|call|ping)\b"
+        rf"[^.]{{0,80}}?\b{_SENSITIVE}\b[^.]{{0,80}}?(?:https?://|ftp://|\w+@\w+\.\w+|webhook)"
+        rf"|(?:https?://|webhook)\S*[^.]{{0,60}}?\b(?:with|containing|including|append(?:ing)?)"
+        rf" (?:the |your |all |their )?{_SENSITIVE}\b",
+        "",
+        "instruction to send sensitive data to an address",
+        subs=("http", "ftp", "@", "webhook"),
+    ),
+    _rule(
+        "ex.include-secret",
+        EX,
+        0.88,
+        rf"(?<!never )(?<!not )(?<!n't )\b(?:reveal|leak|dump|tell me|give me|show me|share"
+        rf"|disclose|expose|send me|hand over|read out|exfiltrate)\b{_W}{{0,3}}? (?:the |your |all"
+        rf" |any |its |their |our )?(?:\w+ )?{_KEYS}\b|\b(?:include|insert|embed|add|put|append"
+        rf"|attach|write|output|print|copy|paste|place)\b{_W}{{0,3}}? (?:the |your |all |any"
+        rf" |their )?(?:\w+ )?{_KEYS}\b{_W}{{0,3}}? (?:in|into|inside|within|at the end of"
+        rf"|as part of) (?:your |the |this |a |each )?(?:next )?(?:response|reply|answer|output"
+        rf"|message|summary|url|link|image|markdown|query|comment|commit|chat)\b",
+        _KEYS_G,
+        "request for secrets",
+    ),
+    _rule(
+        "ex.print-secret",
+        EX,
+        0.55,
+        rf"\b(?:print|output|list|show|echo|return|display|read)\b{_W}{{0,2}}? (?:the |your |all"
+        rf" |any )?(?:\w+ )?{_KEYS}\b",
+        _KEYS_G,
+        "mention of printing secrets",
+    ),
+    _rule(
+        "ex.markdown-image",
+        EX,
+        0.92,
+        r"!\[[^\]]{0,100}\]\(\s*(?:https?:)?//[^\s)]*\?[^\s)]*=[^\s)&]*(?:\{|\[|<|\$|%7b|%5b|%3c)"
+        r"|\]\(\s*(?:https?:)?//[^\s)]*\?[^\s)]*=[^\s)&]*(?:\{|<|\$\{|%7b|%3c)"
+        r"|<img [^>]{0,200}src=[\"']?https?://[^\s\"'>]*\?[^\s\"'>]*=[^\s\"'>&]*(?:\{|<|\$|%7b)",
+        "",
+        "templated markdown image or link (exfiltration channel)",
+        subs=("](", "<img"),
+    ),
+    _rule(
+        "ex.render-image",
+        EX,
+        0.6,
+        r"\b(?:render|display|show|output|include|append|add|embed|insert|print)\b"
+        r"(?: [\w'-]+){0,3}? (?:markdown )?(?:image|img|pixel|link)\b.{0,150}https?://\S*\?",
+        "image img pixel link",
+        "instruction to render an image with a query string",
+        subs=("http",),
+    ),
+    _rule(
+        "ex.replace-with-secret",
+        EX,
+        0.88,
+        rf"\b(?:replace|substitute|fill in|populate|swap)\b[^.]{{0,60}}\bwith\b[^.]{{0,30}}?"
+        rf"\b(?:{_SENSITIVE}|summary of (?:the|this|our) conversation|the user's \w+)",
+        "replace substitute fill populate swap | with",
+        "template filled with sensitive data",
+    ),
+)
+
+_PUNCTUATION = str.maketrans({ch: " " for ch in "!\"#$%&'()*+,-./:;<=>?@[\\]^`{|}~"})
+
+_FRAMING = re.compile(
+    r"\b(?:example|examples|e\.g\.|such as|attack(?:s|er|ers)?|payloads?|injections?"
+    r"|jailbreaks?|phishing|classifier|detect(?:ed|s|or|ion)?|flag(?:ged|s)?|block(?:ed|s)?"
+    r"|report(?:ed|s)?|researchers?|paper|dataset|signatures?|red[- ]team\w*|test cases?"
+    r"|known|common|typical|patterns?|phrases?|strings?|warning|alert|like|quoted?|regex"
+    r"|filter(?:ed|s)?|rules?|tried|attempt(?:s|ed)?|malicious|suspicious|incident|log(?:ged|s)?)\b"
+)
+_QUOTED = re.compile(
+    r"\"[^\"]{1,600}\"|“[^”]{1,600}”|\u2018[^\u2019]{1,600}\u2019|«[^»]{1,600}»|```.{1,2000}?```"
+    r"|`[^`]{1,600}`|(?<![\w'])'[^'\n]{3,600}'(?![\w'])"
+)
+
+
+def _quoted_spans(text: str) -> list[tuple[int, int]]:
+    return [match.span() for match in _QUOTED.finditer(text) if match.end() - match.start() > 3]
+
+
+def _inside(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    start, end = span
+    return any(s <= start and end <= e for s, e in spans)
+
+
+_BEFORE = 240
+_AFTER = 320
+
+
+def _search(rule: Rule, text: str, words: frozenset[str]) -> re.Match[str] | None:
+    """The rule's first match, searched in windows around its first gate's words when long."""
+    if len(text) <= _BEFORE + _AFTER or not rule.gates:
+        return rule.pattern.search(text)
+    windows: list[tuple[int, int]] = []
+    for word in rule.gates[0] & words:
+        at = text.find(word)
+        while at >= 0:
+            windows.append((max(0, at - _BEFORE), at + _AFTER))
+            at = text.find(word, at + len(word))
+    windows.sort()
+    start, end = windows[0]
+    for next_start, next_end in windows[1:]:
+        if next_start <= end:
+            end = max(end, next_end)
+            continue
+        match = rule.pattern.search(text, start, end)
+        if match is not None:
+            return match
+        start, end = next_start, next_end
+    return rule.pattern.search(text, start, end)
+
+
+def _combine(weights: Iterable[float]) -> float:
+    remaining = 1.0
+    for weight in weights:
+        remaining *= 1.0 - weight
+    return min(_CAP, 1.0 - remaining)
+
+
+class RuleDetector:
+    """The default detector: :data:`RULES` over folded text; needs no model, always loaded."""
+
+    name = "rules"
+    loaded = True
+
+    def __init__(self, rules: Iterable[Rule] = RULES) -> None:
+        self.rules = tuple(rules)
+
+    def load(self) -> None:
+        """Nothing to load (present so every detector can be loaded the same way)."""
+
+    def detect(self, text: str) -> list[Finding]:
+        """One finding per threat type whose rules match ``text`` (already folded)."""
+        hits: dict[ThreatType, list[tuple[float, Rule]]] = {}
+        quoted: list[tuple[int, int]] | None = None
+        framed: bool | None = None
+        words = frozenset(text.translate(_PUNCTUATION).split())
+        for rule in self.rules:
+            if rule.triggers and not any(trigger in text for trigger in rule.triggers):
+                continue
+            if any(gate.isdisjoint(words) for gate in rule.gates):
+                continue
+            match = _search(rule, text, words)
+            if match is None:
+                continue
+            weight = rule.weight
+            if rule.quotable:
+                if framed is None:
+                    framed = _FRAMING.search(text) is not None
+                if framed:
+                    if quoted is None:
+                        quoted = _quoted_spans(text)
+                    if _inside(match.span(), quoted):
+                        weight *= QUOTED_REPORT_FACTOR
+            hits.setdefault(rule.threat_type, []).append((weight, rule))
+        findings = []
+        for threat, matched in hits.items():
+            matched.sort(key=lambda item: -item[0])
+            _, top = matched[0]
+            reason = top.reason if len(matched) == 1 else f"{top.reason} (+{len(matched) - 1})"
+            findings.append(
+                Finding(threat, _combine(w for w, _ in matched), f"rules/{top.id}", reason)
+            )
+        return findings
+
+
+# --- structural checks (raw text) -------------------------------------------------------------
+
+MI = ThreatType.MALFORMED_INPUT
+
+_ANSI_CSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f-\x9f]")
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_ZW_IN_WORD = re.compile("[A-Za-z0-9][\u200b-\u200d\u2060\ufeff]+[A-Za-z0-9]")
+_ZW_ANY = re.compile("[\u200b\u2060]|(?<!^)\ufeff")
+_TAG = re.compile("[\U000e0000-\U000e007f]")
+_FLAG_TAG_SEQUENCE = re.compile(
+    "\U0001f3f4[\U000e0030-\U000e0039\U000e0061-\U000e007a]{1,6}\U000e007f"
+)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_ZW_MANY = 3
+
+
+def malformed_findings(text: str) -> list[Finding]:
+    """``MALFORMED_INPUT`` findings for the raw (not folded) ``text``.
+
+    NUL, C0/C1 control characters (tab, newline, carriage return and ANSI colour sequences are
+    fine), bidirectional overrides and isolates, zero-width characters inside words or in bulk,
+    tag characters outside emoji flag sequences, lone surrogates. Invalid UTF-8 is reported by
+    the scanner, which sees the bytes.
+    """
+    findings: list[Finding] = []
+    if text.isascii() and text.isprintable():
+        return findings
+    if "\x00" in text:
+        findings.append(Finding(MI, 0.95, "malformed/nul", "NUL character"))
+    stripped = _ANSI_CSI.sub("", text) if "\x1b" in text else text
+    if _CONTROL.search(stripped) or "\x1b" in stripped:
+        findings.append(Finding(MI, 0.9, "malformed/control", "control characters"))
+    if text.isascii():
+        return findings
+    if _BIDI.search(text):
+        findings.append(Finding(MI, 0.9, "malformed/bidi", "bidirectional override characters"))
+    if _ZW_IN_WORD.search(text) or len(_ZW_ANY.findall(text)) >= _ZW_MANY:
+        findings.append(Finding(MI, 0.88, "malformed/zero-width", "zero-width characters in words"))
+    if _TAG.search(text) and _TAG.search(_FLAG_TAG_SEQUENCE.sub("", text)):
+        findings.append(Finding(MI, 0.95, "malformed/tag-chars", "Unicode tag characters"))
+    if _SURROGATE.search(text):
+        findings.append(Finding(MI, 0.9, "malformed/surrogate", "lone surrogate code points"))
+    return findings
+
+
+_JSON_START = re.compile(rb"[ \t\r\n]*[\[{]")
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def _bracket_depth(data: bytes) -> int:
+    depth = peak = 0
+    for byte in _STRING.sub(b"", data).translate(None, _NOT_BRACKETS):
+        depth += 1 if byte in (0x5B, 0x7B) else -1
+        peak = max(peak, depth)
+    return peak
+
+
+def nesting_finding(
+    data: bytes, max_depth: int = DEFAULT_MAX_DEPTH
+) -> tuple[Finding | None, object | None]:
+    """(an ``EXCESSIVE_NESTING`` finding or ``None``, the parsed JSON or ``None``) for ``data``.
+
+    Only input that starts with ``{`` or ``[`` is looked at. Valid JSON deeper than
+    ``max_depth`` is the :func:`~m2m_session.jsonlimits.parse_json` depth refusal (0.95);
+    invalid JSON whose brackets nest deeper than ``max_depth`` is also reported (0.9).
+    """
+    if _JSON_START.match(data) is None:
+        return None, None
+    try:
+        return None, parse_json(data, max_depth=max_depth)
+    except JsonError as exc:
+        if exc.details.get("limit") == "depth":
+            reason = f"JSON nesting deeper than {max_depth}"
+            return Finding(ThreatType.EXCESSIVE_NESTING, 0.95, "nesting/json-depth", reason), None
+        if exc.details:
+            return None, None
+    if _bracket_depth(data) > max_depth:
+        reason = f"bracket nesting deeper than {max_depth} in malformed JSON"
+        return Finding(ThreatType.EXCESSIVE_NESTING, 0.9, "nesting/bracket-depth", reason), None
+    return None, None

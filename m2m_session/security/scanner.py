@@ -1,0 +1,215 @@
+"""The scanner: where to look, what to decode, and how findings become a :class:`ScanResult`.
+
+``Scanner().scan(content)`` for ``bytes`` or ``str``:
+
+1. bytes that are not valid UTF-8 give a ``MALFORMED_INPUT`` finding and are decoded with
+   replacement characters so the rest of the scan still runs;
+2. content starting with ``{`` or ``[`` is checked for ``EXCESSIVE_NESTING``;
+3. "look where the words are": a JSON LLM-API payload (as
+   :func:`m2m_session.codecs.m2m.detect_schema` recognises it) is scanned string value by
+   string value — message contents, tool-call arguments (themselves parsed when they are JSON),
+   tool results, tool descriptions, prompts, embedding inputs — never the keys and never the
+   metadata values (``model``, ``role``, ids, ...). Anything else is scanned as one text;
+4. each text: structural checks on the raw text, then the detector on every variant from
+   :func:`~.normalize.variants` (the folded text and what Base64 / URL / HTML encoding hides);
+5. allow-list patterns (case-insensitive regexes) blank out the spans they match, in the raw
+   text and in every variant, before anything looks at them.
+
+A finding reaching ``threshold`` makes the result unsafe. Findings are deduplicated by
+(threat type, detector), keeping the strongest.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from m2m_session.codecs.m2m import detect_schema
+from m2m_session.codes import ThreatType
+from m2m_session.errors import ConfigError, ModelNotLoadedError
+from m2m_session.security.detectors import Detector
+from m2m_session.security.normalize import variants
+from m2m_session.security.result import Finding, ScanResult
+from m2m_session.security.rules import RuleDetector, malformed_findings, nesting_finding
+
+__all__ = ["DEFAULT_THRESHOLD", "Scanner"]
+
+#: Blocking threshold (issue 4: blocking mode defaults to 0.8).
+DEFAULT_THRESHOLD = 0.8
+
+#: Values under these keys are metadata, not words: a payload scan skips them.
+_METADATA_KEYS = frozenset(
+    {
+        "model",
+        "role",
+        "id",
+        "type",
+        "object",
+        "name",
+        "finish_reason",
+        "stop_reason",
+        "stop_sequence",
+        "tool_call_id",
+        "tool_use_id",
+        "encoding_format",
+        "system_fingerprint",
+        "created",
+        "index",
+        "logprobs",
+        "usage",
+        "embedding",
+        "service_tier",
+        "media_type",
+        "detail",
+    }
+)
+_MAX_ARGUMENT_BYTES = 1 << 20
+_SEPARATOR = "\n|||\n"
+
+_MI = ThreatType.MALFORMED_INPUT
+_SOURCE_NOTE = {"base64": " in Base64", "url": " in URL-encoded text", "html": " in HTML entities"}
+
+
+def _strings(value: object) -> Iterator[str]:
+    """Every string value under ``value`` except metadata; keys are never yielded."""
+    stack: list[object] = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            yield node
+        elif isinstance(node, dict):
+            for key, item in node.items():
+                if key in _METADATA_KEYS and not isinstance(item, dict | list):
+                    continue
+                if key == "arguments" and isinstance(item, str):
+                    stack.append(_arguments(item))
+                else:
+                    stack.append(item)
+        elif isinstance(node, list):
+            stack.extend(reversed(node))
+
+
+def _arguments(text: str) -> object:
+    """Tool-call arguments: their JSON values when they parse as a JSON container, else text."""
+    stripped = text.lstrip()
+    if stripped[:1] in ("{", "[") and len(text) <= _MAX_ARGUMENT_BYTES:
+        try:
+            value: Any = json.loads(text)
+        except ValueError:
+            return text
+        if isinstance(value, dict | list):
+            return value
+    return text
+
+
+class Scanner:
+    """Scans content for the five threat types; see the module doc.
+
+    ``detector`` must be loaded (``ModelNotLoadedError`` otherwise, at construction and at every
+    scan); ``threshold`` is in 0..1; ``allow`` is a list of regexes for known-good spans.
+    """
+
+    def __init__(
+        self,
+        detector: Detector | None = None,
+        threshold: float = DEFAULT_THRESHOLD,
+        *,
+        allow: Iterable[str | re.Pattern[str]] = (),
+    ) -> None:
+        if not 0.0 <= threshold <= 1.0:
+            raise ConfigError(f"threshold {threshold} is outside 0..1")
+        self.detector: Detector = detector if detector is not None else RuleDetector()
+        self.threshold = threshold
+        self.allow: tuple[re.Pattern[str], ...] = tuple(
+            pattern if isinstance(pattern, re.Pattern) else re.compile(pattern, re.IGNORECASE)
+            for pattern in allow
+        )
+        self._check_loaded()
+
+    def _check_loaded(self) -> None:
+        if not self.detector.loaded:
+            raise ModelNotLoadedError(f"detector {self.detector.name!r} is not loaded")
+
+    def _mask(self, text: str) -> str:
+        for pattern in self.allow:
+            text = pattern.sub(lambda match: " " * len(match.group()), text)
+        return text
+
+    def _scan_text(self, text: str, found: dict[tuple[str, str], Finding]) -> None:
+        if self.allow:
+            text = self._mask(text)
+        for finding in malformed_findings(text):
+            _keep(found, finding)
+        self._detect(text, found)
+
+    def _detect(self, text: str, found: dict[tuple[str, str], Finding]) -> None:
+        detect = self.detector.detect
+        for variant in variants(text):
+            body = self._mask(variant.text) if self.allow else variant.text
+            if not body:
+                continue
+            note = _SOURCE_NOTE.get(variant.source)
+            for finding in detect(body):
+                if note is None:
+                    _keep(found, finding)
+                else:
+                    reason = finding.reason + note
+                    noted = Finding(
+                        finding.threat_type, finding.confidence, finding.detector, reason
+                    )
+                    _keep(found, noted)
+
+    def scan(self, content: bytes | str) -> ScanResult:
+        """Scan ``content`` and return the result; never raises for any ``bytes`` or ``str``.
+
+        (``ModelNotLoadedError`` if the detector was unloaded since construction, and whatever
+        the detector itself raises, e.g. ``InferenceError``.)
+        """
+        self._check_loaded()
+        found: dict[tuple[str, str], Finding] = {}
+        if isinstance(content, str):
+            text = content
+            data = content.encode("utf-8", "surrogatepass")
+        else:
+            data = bytes(content)
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                text = data.decode("utf-8", "replace")
+                _keep(found, Finding(_MI, 0.9, "malformed/utf8", "invalid UTF-8"))
+        nesting, parsed = nesting_finding(data)
+        if nesting is not None:
+            _keep(found, nesting)
+        if isinstance(parsed, dict) and detect_schema(data) is not None:
+            values = [self._mask(value) if self.allow else value for value in _strings(parsed)]
+            for value in values:
+                for finding in malformed_findings(value):
+                    _keep(found, finding)
+            # One detector pass over every value, separated so phrases rarely run across.
+            self._detect(_SEPARATOR.join(values), found)
+        else:
+            self._scan_text(text, found)
+        return self._result(found.values())
+
+    def _result(self, findings: Iterable[Finding]) -> ScanResult:
+        ordered = sorted(findings, key=lambda finding: finding.rank, reverse=True)
+        if not ordered:
+            return ScanResult.clean()
+        top = ordered[0]
+        safe = top.confidence < self.threshold
+        return ScanResult(
+            scanned=True,
+            safe=safe,
+            threat_type=None if safe else top.threat_type,
+            confidence=top.confidence,
+            details=ordered,
+        )
+
+
+def _keep(found: dict[tuple[str, str], Finding], finding: Finding) -> None:
+    key = (finding.threat_type.value, finding.detector)
+    current = found.get(key)
+    if current is None or finding.confidence > current.confidence:
+        found[key] = finding
