@@ -244,6 +244,7 @@ def encode_data(
     content: bytes,
     original_size: int,
     text: bool,
+    security_status: dict[str, Any] | None = None,
 ) -> bytes:
     """The DATA frame, built without an intermediate :class:`Data` (the per-message path)."""
     payload: dict[str, Any] = {
@@ -253,6 +254,8 @@ def encode_data(
     }
     if text:
         payload["text"] = True
+    if security_status is not None:
+        payload["security_status"] = security_status
     return encode_frame(
         _pack(
             {"type": "DATA", "session_id": session_id, "timestamp": timestamp, "payload": payload}

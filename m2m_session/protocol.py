@@ -15,6 +15,7 @@ with a string comparison, so the per-message path stays cheap.
 from __future__ import annotations
 
 import enum
+import functools
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -38,6 +39,7 @@ from m2m_session.codecs import (
 from m2m_session.codes import CloseReason
 from m2m_session.errors import (
     CapabilityMismatchError,
+    ContentBlockedError,
     DecompressionError,
     InvalidMessageError,
     M2MError,
@@ -50,9 +52,12 @@ from m2m_session.errors import (
 from m2m_session.framing import DEFAULT_MAX_FRAME_SIZE, HEADER_SIZE, FrameDecoder
 from m2m_session.messages import Accept, Close, Data, Hello, Ping, Pong, Reject, UnknownMessage
 from m2m_session.negotiation import Agreement, negotiate_version, smaller_limit
+from m2m_session.security.policy import ScanMode, ScanPolicy
+from m2m_session.security.scanner import Scanner
 
 __all__ = [
     "MACHINE",
+    "DataBlocked",
     "DataReceived",
     "Event",
     "Negotiated",
@@ -180,6 +185,12 @@ class SessionStats:
     payload_bytes_sent: int = 0
     payload_bytes_received: int = 0
     bytes_saved: int = 0
+    #: Security scanning: messages scanned (both ways), threats found at or above the
+    #: threshold, and messages refused on the way out or not delivered on the way in.
+    scanned: int = 0
+    threats_detected: int = 0
+    blocked_sent: int = 0
+    blocked_received: int = 0
     #: DATA messages per algorithm, as sent and as received.
     algorithms_sent: dict[str, int] = field(default_factory=dict)
     algorithms_received: dict[str, int] = field(default_factory=dict)
@@ -198,6 +209,13 @@ class SessionEstablished:
 class DataReceived:
     data: bytes | str
     algorithm: str
+
+
+@dataclass(frozen=True, slots=True)
+class DataBlocked:
+    """A DATA the scanner refused to deliver (blocking mode); the session stays open."""
+
+    error: ContentBlockedError
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +246,14 @@ class SessionEnded:
     clean: bool
 
 
-Event = SessionEstablished | DataReceived | PongReceived | UnknownMessageReceived | SessionEnded
+Event = (
+    SessionEstablished
+    | DataReceived
+    | DataBlocked
+    | PongReceived
+    | UnknownMessageReceived
+    | SessionEnded
+)
 
 _CLEAN = frozenset({CloseReason.NORMAL, CloseReason.CLIENT_SHUTDOWN, CloseReason.SERVER_SHUTDOWN})
 Negotiator = Callable[[Hello], Agreement | Reject]
@@ -258,8 +283,12 @@ class Protocol:
         "_missed_pongs",
         "_negotiator",
         "_outbox",
+        "_peer_agent_id",
         "_pending_pings",
         "_plain_ok",
+        "_scan_blocking",
+        "_scan_policy",
+        "_scanner",
         "_session_timeout",
         "_size_limit",
         "_stateful",
@@ -283,6 +312,7 @@ class Protocol:
         max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
         max_decoded_size: int = MAX_DECODED_SIZE,
         wall_clock_offset: float = 0.0,
+        scan_policy: ScanPolicy | None = None,
     ) -> None:
         self.role = role
         self.state: str = _INITIAL
@@ -298,6 +328,10 @@ class Protocol:
         self._size_limit = max_decoded_size
         self._algorithms: frozenset[str] = frozenset()
         self._plain_ok = False
+        self._scan_policy = scan_policy
+        self._scanner: Scanner | None = None
+        self._scan_blocking = False
+        self._peer_agent_id: str | None = None
         self._stateful: frozenset[str] = frozenset()
         self._codec_options = CodecOptions()
         # Coders made on first use: a stateful codec's context costs memory only when used.
@@ -376,6 +410,7 @@ class Protocol:
         size = len(raw)
         if size > self._size_limit:
             self._check_size(size, "payload")  # raises
+        status = None if self._scanner is None else self._scan_outgoing(data, raw)
         if algorithm is None:
             # The common small message is decided here, without a call.
             algorithm = _NONE if size < _TINY and self._plain_ok else _choose(raw, self._algorithms)
@@ -393,7 +428,7 @@ class Protocol:
             if len(content) >= size and self._plain_ok and algorithm not in self._stateful:
                 algorithm, content = _NONE, raw
         frame = messages.encode_data(
-            self.session_id or "", self._timestamp(now), algorithm, content, size, text
+            self.session_id or "", self._timestamp(now), algorithm, content, size, text, status
         )
         frame_size = len(frame)
         if frame_size - HEADER_SIZE > self._framer.max_frame_size:
@@ -604,6 +639,7 @@ class Protocol:
 
     def _on_hello(self, hello: Hello, now: float, events: list[Event]) -> None:
         assert self._negotiator is not None
+        self._peer_agent_id = hello.agent_id
         decision = self._negotiator(hello)
         if isinstance(decision, Reject):
             self._queue(decision, now)
@@ -652,6 +688,13 @@ class Protocol:
             name for name in accept.algorithms if name in _REGISTERED and get_codec(name).stateful
         )
         self._codec_options = CodecOptions(encoding=accept.encoding or DEFAULT_ENCODING)
+        # Scanning: this end's policy, at least MONITOR when the session promised scanning.
+        policy = self._scan_policy
+        if policy is None and accept.security_scanning:
+            policy = _monitor_policy()
+        if policy is not None and policy.mode_for(self._peer_agent_id) is not ScanMode.DISABLED:
+            self._scanner = policy.scanner
+            self._scan_blocking = policy.mode_for(self._peer_agent_id) is ScanMode.BLOCKING
         self._handshake_deadline = None
         self.negotiated = Negotiated(
             version=accept.version,
@@ -692,6 +735,8 @@ class Protocol:
         stats.bytes_saved += size - len(content)
         if self.state != _ESTABLISHED:
             return  # CLOSING: the application has stopped reading
+        if self._scanner is not None and self._blocks_incoming(raw, algorithm, events):
+            return
         if text:
             try:
                 events.append(DataReceived(raw.decode("utf-8"), algorithm))
@@ -742,6 +787,65 @@ class Protocol:
         self._pending_pings.append((now, requested))
         if not requested:
             self._keepalive_sent_at = now
+
+    def _scan_outgoing(
+        self, data: bytes | bytearray | memoryview | str, raw: bytes
+    ) -> dict[str, Any]:
+        """Scan a payload about to be sent: its DATA ``security_status``, or
+        ``SecurityThreatError`` in blocking mode (nothing is queued)."""
+        assert self._scanner is not None
+        result = self._scanner.scan(data if type(data) is str else raw)
+        stats = self.stats
+        stats.scanned += 1
+        if not result.safe:
+            stats.threats_detected += 1
+            if self._scan_blocking:
+                stats.blocked_sent += 1
+            log.warning(
+                "threat_detected",
+                direction="out",
+                session_id=self.session_id,
+                threat_type=str(result.threat_type),
+                confidence=round(result.confidence, 3),
+                blocked=self._scan_blocking,
+            )
+            if self._scan_blocking:
+                raise result.to_error()
+        return {
+            "scanned": True,
+            "safe": result.safe,
+            "threat_type": str(result.threat_type) if result.threat_type else None,
+            "confidence": round(result.confidence, 4),
+        }
+
+    def _blocks_incoming(self, raw: bytes, algorithm: str, events: list[Event]) -> bool:
+        """Scan a received payload, whatever the peer's ``security_status`` says; True when
+        blocking mode withholds it (a :class:`DataBlocked` event takes its place)."""
+        assert self._scanner is not None
+        result = self._scanner.scan(raw)
+        stats = self.stats
+        stats.scanned += 1
+        if result.safe:
+            return False
+        stats.threats_detected += 1
+        log.warning(
+            "threat_detected",
+            direction="in",
+            session_id=self.session_id,
+            peer_agent_id=self._peer_agent_id,
+            threat_type=str(result.threat_type),
+            confidence=round(result.confidence, 3),
+            blocked=self._scan_blocking,
+        )
+        if not self._scan_blocking:
+            return False
+        stats.blocked_received += 1
+        error = ContentBlockedError(
+            f"a received message was withheld: {result.threat_type}",
+            details={"threat_type": str(result.threat_type), "confidence": result.confidence},
+        )
+        events.append(DataBlocked(error))
+        return True
 
     def _encoder(self, algorithm: str) -> Encoder:
         """This session's encoder for ``algorithm``, made on first use."""
@@ -841,6 +945,13 @@ _data_fields = messages.data_fields
 _decode_unpacked = messages.decode_unpacked
 _PING = Ping()
 _PONG = Pong()
+
+
+@functools.cache
+def _monitor_policy() -> ScanPolicy:
+    """The policy of a session that promised scanning but configured none; built on first
+    need, since compiling the rules costs more than a scan."""
+    return ScanPolicy(ScanMode.MONITOR)
 
 
 def _suffix(message: str | None) -> str:

@@ -24,6 +24,7 @@ from m2m_session.messages import Hello, Reject
 from m2m_session.negotiation import Agreement, Capabilities, PolicyHook, negotiate, new_session_id
 from m2m_session.protocol import Protocol, State
 from m2m_session.ratelimit import SlidingWindowLimiter
+from m2m_session.security.policy import ScanPolicy
 from m2m_session.session import DEFAULT_MAX_QUEUE, Session, make_timeouts
 
 __all__ = ["Handler", "Server", "serve"]
@@ -44,6 +45,7 @@ class Server:
         rate_limit: int | None = 100,
         algorithms: Iterable[str] | str | None = None,
         require_scanning: bool = False,
+        scan: ScanPolicy | None = None,
         hello_timeout: float = 30.0,
         session_timeout_ms: int = 300_000,
         ping_interval_ms: int = 60_000,
@@ -84,6 +86,7 @@ class Server:
             max_payload_size=max_payload_size,
             extensions=dict(extensions or {}),
         )
+        self._scan = scan
         self._shutdown_timeout = shutdown_timeout
         self._max_frame_size = max_frame_size
         self._max_queue = max_queue
@@ -166,6 +169,7 @@ class Server:
             timeouts=self._timeouts,
             max_frame_size=self._max_frame_size,
             wall_clock_offset=time.time() - loop.time(),
+            scan_policy=self._scan,
         )
         session = Session(core, max_queue=self._max_queue, owner=self)
         return session
@@ -272,6 +276,7 @@ async def serve(
     rate_limit: int | None = 100,
     algorithms: Iterable[str] | str | None = None,
     require_scanning: bool = False,
+    scan: ScanPolicy | None = None,
     hello_timeout: float = 30.0,
     session_timeout_ms: int = 300_000,
     ping_interval_ms: int = 60_000,
@@ -294,6 +299,7 @@ async def serve(
         rate_limit=rate_limit,
         algorithms=algorithms,
         require_scanning=require_scanning,
+        scan=scan,
         hello_timeout=hello_timeout,
         session_timeout_ms=session_timeout_ms,
         ping_interval_ms=ping_interval_ms,

@@ -21,10 +21,17 @@ import structlog
 from m2m_session.codecs import normalize_algorithms
 from m2m_session.codecs.token_native import available_encodings
 from m2m_session.codes import CloseReason
-from m2m_session.errors import ConfigError, M2MError, NetworkError, SessionNotEstablished
+from m2m_session.errors import (
+    ConfigError,
+    ContentBlockedError,
+    M2MError,
+    NetworkError,
+    SessionNotEstablished,
+)
 from m2m_session.framing import DEFAULT_MAX_FRAME_SIZE
 from m2m_session.messages import PROTOCOL_VERSION, Hello, is_valid_agent_id
 from m2m_session.protocol import (
+    DataBlocked,
     DataReceived,
     Event,
     Negotiated,
@@ -36,6 +43,7 @@ from m2m_session.protocol import (
     State,
     Timeouts,
 )
+from m2m_session.security.policy import ScanPolicy
 
 __all__ = ["DEFAULT_MAX_QUEUE", "Session", "SessionOwner", "connect"]
 
@@ -95,7 +103,8 @@ class Session(asyncio.Protocol):
         self._loop = asyncio.get_running_loop()
         self._transport: asyncio.Transport | None = None
         self._peer: str | None = None
-        self._inbox: deque[bytes | str] = deque()
+        # Received messages, or the ContentBlockedError that stands in for a withheld one.
+        self._inbox: deque[bytes | str | ContentBlockedError] = deque()
         self._max_queue = max_queue
         self._recv_waiters: list[asyncio.Future[None]] = []
         self._drain_waiter: asyncio.Future[None] | None = None
@@ -126,6 +135,7 @@ class Session(asyncio.Protocol):
         ping_timeout_ms: int = 10_000,
         closing_timeout: float = 5.0,
         security_scanning: bool = False,
+        scan: ScanPolicy | None = None,
         max_payload_size: int = 0,
         agent_id: str | None = None,
         encodings: Iterable[str] | None = None,
@@ -138,8 +148,10 @@ class Session(asyncio.Protocol):
         """Open a TCP (or TLS) connection, negotiate, and return an ESTABLISHED session.
 
         ``algorithms`` lists names (strings or :class:`~m2m_session.Algorithm`) in preference
-        order. Raises ``NegotiationFailed`` on REJECT (``.code`` says why), ``NetworkError`` when
-        the connection fails or no answer comes within ``handshake_timeout`` seconds, and
+        order. ``security_scanning`` asks the server to scan; ``scan`` is this end's own
+        scanning policy (see :class:`~m2m_session.security.ScanPolicy`). Raises
+        ``NegotiationFailed`` on REJECT (``.code`` says why), ``NetworkError`` when the
+        connection fails or no answer comes within ``handshake_timeout`` seconds, and
         ``ConfigError`` for invalid arguments.
         """
         hello = Hello(
@@ -168,6 +180,7 @@ class Session(asyncio.Protocol):
                 hello,
                 loop.time(),
                 timeouts=replace(timeouts, handshake=remaining),
+                scan_policy=scan,
                 max_frame_size=max_frame_size,
                 wall_clock_offset=time.time() - loop.time(),
             )
@@ -271,18 +284,30 @@ class Session(asyncio.Protocol):
             await self._drain()
 
     async def recv(self) -> bytes | str:
-        """The next message. After the session ended: ``SessionNotEstablished`` when it closed
-        in order, ``SessionExpired`` on TIMEOUT, the protocol error when it broke."""
+        """The next message. ``ContentBlockedError`` for a message the scanner withheld
+        (blocking mode; the session stays open). After the session ended:
+        ``SessionNotEstablished`` when it closed in order, ``SessionExpired`` on TIMEOUT, the
+        protocol error when it broke."""
         return await self._next(stop=False)
 
     def __aiter__(self) -> AsyncIterator[bytes | str]:
         return self
 
     async def __anext__(self) -> bytes | str:
-        """Messages until the session closes in order; a broken session raises its error."""
+        """Messages until the session closes in order; a broken session raises its error.
+        Messages the scanner withheld are skipped (``recv()`` reports them instead)."""
         return await self._next(stop=True)
 
     async def _next(self, *, stop: bool) -> bytes | str:
+        while True:
+            item = await self._next_item(stop)
+            if not isinstance(item, ContentBlockedError):
+                return item
+            if not stop:
+                raise item  # recv(): for this message only, the session stays open
+            # async for: a withheld message is skipped (it is logged and counted in stats).
+
+    async def _next_item(self, stop: bool) -> bytes | str | ContentBlockedError:
         inbox = self._inbox
         while not inbox:
             if self._ended is not None or self._core.state != _ESTABLISHED:
@@ -435,6 +460,10 @@ class Session(asyncio.Protocol):
         for event in events:
             if isinstance(event, DataReceived):
                 self._inbox.append(event.data)
+                if self._recv_waiters:
+                    self._wake_receiver()
+            elif isinstance(event, DataBlocked):
+                self._inbox.append(event.error)
                 if self._recv_waiters:
                     self._wake_receiver()
             elif isinstance(event, PongReceived):

@@ -39,6 +39,7 @@ GUARDED_FILES = frozenset(
         "test_timers.py",
         "test_tls.py",
         "test_session_codecs.py",
+        "test_session_security.py",
     }
 )
 

@@ -20,6 +20,7 @@ from m2m_session.security.detectors import (
     default_registry,
 )
 from m2m_session.security.normalize import Variant, decode_layers, fold, variants
+from m2m_session.security.policy import ScanMode, ScanPolicy
 from m2m_session.security.result import Finding, ScanResult
 from m2m_session.security.rules import (
     RULES,
@@ -40,6 +41,8 @@ __all__ = [
     "KeywordModelDetector",
     "Rule",
     "RuleDetector",
+    "ScanMode",
+    "ScanPolicy",
     "ScanResult",
     "Scanner",
     "ThreatType",

@@ -1,0 +1,67 @@
+"""How a session scans what it sends and receives: off, monitor, or blocking.
+
+An endpoint scans when its own policy says so, and at least in monitor mode when the session
+negotiated ``security_scanning`` (the ACCEPT flag promises scanned content). The receiver never
+trusts the peer's ``security_status``: it scans again under its own policy.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from m2m_session.errors import ConfigError
+from m2m_session.security.scanner import DEFAULT_THRESHOLD, Scanner
+
+__all__ = ["ScanMode", "ScanPolicy"]
+
+
+class ScanMode(enum.StrEnum):
+    #: No scanning.
+    DISABLED = "disabled"
+    #: Scan, log metadata and count threats; deliver (and send) everything.
+    MONITOR = "monitor"
+    #: Scan; a threat at or above the threshold is not sent (``SecurityThreatError``) or not
+    #: delivered (``ContentBlockedError`` from ``recv``, the session stays open).
+    BLOCKING = "blocking"
+
+
+@dataclass(frozen=True, slots=True)
+class ScanPolicy:
+    """A session's scanning policy; ``peers`` overrides the mode per peer agent id."""
+
+    mode: ScanMode = ScanMode.MONITOR
+    threshold: float = DEFAULT_THRESHOLD
+    #: Regexes for known-good spans that never count as threats.
+    allow: tuple[str, ...] = ()
+    #: Per-peer modes by the peer's HELLO ``agent_id`` (servers know it), e.g. a trusted
+    #: agent in MONITOR while everyone else is BLOCKING.
+    peers: Mapping[str, ScanMode] = field(default_factory=dict)
+    scanner: Scanner = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "mode", ScanMode(self.mode))
+            object.__setattr__(
+                self, "peers", {agent: ScanMode(mode) for agent, mode in self.peers.items()}
+            )
+        except ValueError as exc:
+            raise ConfigError(f"scan mode must be one of {', '.join(ScanMode)}: {exc}") from None
+        object.__setattr__(self, "allow", tuple(self.allow))
+        # One scanner per policy, shared by its sessions: building the rules costs more than a
+        # scan, and a Scanner keeps no per-message state.
+        object.__setattr__(self, "scanner", Scanner(threshold=self.threshold, allow=self.allow))
+
+    @classmethod
+    def of(
+        cls, mode: ScanMode | str, threshold: float = DEFAULT_THRESHOLD, allow: Iterable[str] = ()
+    ) -> ScanPolicy:
+        """A policy from plain values (the CLI's ``--scan`` and ``--threshold``)."""
+        return cls(ScanMode(mode), threshold, tuple(allow))
+
+    def mode_for(self, agent_id: str | None) -> ScanMode:
+        """The mode that applies to a peer."""
+        if agent_id is not None:
+            return self.peers.get(agent_id, self.mode)
+        return self.mode
