@@ -54,6 +54,8 @@ class Capabilities:
     algorithms: tuple[str, ...] = field(default_factory=default_algorithms)
     encodings: tuple[str, ...] = ()
     require_scanning: bool = False
+    #: The server scans content under a policy of its own, required or not.
+    scanning: bool = False
     session_timeout_ms: int = 300_000
     max_payload_size: int = 0
     extensions: dict[str, Any] = field(default_factory=dict)
@@ -155,7 +157,11 @@ def negotiate(
     accept = Accept(
         version=version,
         algorithms=common,
-        security_scanning=capabilities.require_scanning,
+        # Scanned when the server requires it, scans anyway, or the client asks (every end of
+        # a session that promises scanning monitors at least).
+        security_scanning=(
+            capabilities.require_scanning or capabilities.scanning or hello.security_scanning
+        ),
         session_timeout_ms=capabilities.session_timeout_ms,
         max_payload_size=max_payload,
         encoding=encoding,

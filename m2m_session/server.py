@@ -24,7 +24,7 @@ from m2m_session.messages import Hello, Reject
 from m2m_session.negotiation import Agreement, Capabilities, PolicyHook, negotiate, new_session_id
 from m2m_session.protocol import Protocol, State
 from m2m_session.ratelimit import SlidingWindowLimiter
-from m2m_session.security.policy import ScanPolicy
+from m2m_session.security.policy import ScanMode, ScanPolicy
 from m2m_session.session import DEFAULT_MAX_QUEUE, Session, make_timeouts
 
 __all__ = ["Handler", "Server", "serve"]
@@ -82,6 +82,7 @@ class Server:
             algorithms=normalize_algorithms(algorithms),
             encodings=available_encodings() if encodings is None else tuple(encodings),
             require_scanning=require_scanning,
+            scanning=scan is not None and scan.mode is not ScanMode.DISABLED,
             session_timeout_ms=session_timeout_ms,
             max_payload_size=max_payload_size,
             extensions=dict(extensions or {}),

@@ -222,9 +222,20 @@ def test_require_scanning_with_client_scanning() -> None:
     assert agreement.accept.security_scanning is True
 
 
-def test_scanning_flag_false_when_not_required() -> None:
-    agreement = _agree(Hello(algorithms=("NONE",), security_scanning=True))
-    assert agreement.accept.security_scanning is False
+@pytest.mark.parametrize(
+    ("asked", "required", "server_scans", "flag"),
+    [
+        (False, False, False, False),
+        (True, False, False, True),  # the client asked: both ends then monitor
+        (False, False, True, True),  # the server scans under its own policy
+        (True, True, False, True),
+    ],
+)
+def test_scanning_flag(asked: bool, required: bool, server_scans: bool, flag: bool) -> None:
+    caps = Capabilities(require_scanning=required, scanning=server_scans)
+    agreement = negotiate(Hello(algorithms=("NONE",), security_scanning=asked), caps)
+    assert isinstance(agreement, Agreement)
+    assert agreement.accept.security_scanning is flag
 
 
 @pytest.mark.parametrize(
