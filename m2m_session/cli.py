@@ -1,5 +1,7 @@
 """The ``m2m-session`` command line: ``serve`` an echo peer, ``send`` messages to a peer.
 
+The codec commands live in :mod:`m2m_session.cli_codec`, ``scan`` in :mod:`m2m_session.cli_scan`.
+
 Each subcommand is one :class:`Command` in :data:`COMMANDS`: a name, a help line, a function
 that adds its arguments and a function that runs it and returns the exit status. A new
 subcommand is one more :func:`register` call.
@@ -22,9 +24,18 @@ import structlog
 
 from m2m_session import __version__
 from m2m_session.cli_codec import register_commands
+from m2m_session.cli_scan import register_commands as register_scan_commands
+from m2m_session.cli_scan import threshold as _threshold
 from m2m_session.codes import CloseReason
-from m2m_session.errors import ConfigError, M2MError, NegotiationFailed, NetworkError
+from m2m_session.errors import (
+    ConfigError,
+    M2MError,
+    NegotiationFailed,
+    NetworkError,
+    SecurityThreatError,
+)
 from m2m_session.logconfig import LEVELS, configure_logging
+from m2m_session.security import DEFAULT_THRESHOLD, ScanMode, ScanPolicy
 from m2m_session.server import Server, serve
 from m2m_session.session import Session, connect
 
@@ -221,6 +232,23 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="REJECT clients that do not ask for security scanning (SECURITY_POLICY)",
     )
     parser.add_argument(
+        "--scan",
+        choices=(ScanMode.MONITOR.value, ScanMode.BLOCKING.value),
+        default=None,
+        metavar="MODE",
+        help=(
+            "scan every DATA both ways: monitor logs threats, blocking also withholds them "
+            "(default: scan, in monitor mode, only sessions that negotiated scanning)"
+        ),
+    )
+    parser.add_argument(
+        "--threshold",
+        type=_threshold,
+        default=None,
+        metavar="T",
+        help=f"with --scan: confidence 0..1 that makes a threat (default: {DEFAULT_THRESHOLD:g})",
+    )
+    parser.add_argument(
         "--hello-timeout",
         type=_positive_float,
         default=30.0,
@@ -252,10 +280,14 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def _echo(session: Session) -> None:
-    """Send every DATA back as it came (``str`` stays ``str``)."""
+    """Send every DATA back as it came (``str`` stays ``str``); what a blocking scan policy
+    withholds (``async for`` skips it) or refuses to send is not echoed."""
     try:
         async for message in session:
-            await session.send(message)
+            try:
+                await session.send(message)
+            except SecurityThreatError as exc:  # refused on the way out; the session goes on
+                log.info("echo_withheld", session_id=session.id, error=str(exc))
     except M2MError as exc:  # the session broke (timeout, protocol error, lost connection)
         log.info("echo_session_failed", session_id=session.id, error=str(exc))
 
@@ -263,7 +295,8 @@ async def _echo(session: Session) -> None:
 def _run_serve(args: argparse.Namespace) -> int:
     _setup_logging(args)
     try:
-        return asyncio.run(_serve(args))
+        policy = _scan_policy(args)
+        return asyncio.run(_serve(args, policy))
     except M2MError as error:
         _report(error)
         return _exit_status(error)
@@ -272,7 +305,20 @@ def _run_serve(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
 
 
-async def _serve(args: argparse.Namespace) -> int:
+def _scan_policy(args: argparse.Namespace) -> ScanPolicy | None:
+    """``--scan`` and ``--threshold`` as a policy (``None``: no policy of the server's own)."""
+    mode: str | None = args.scan
+    threshold: float | None = args.threshold
+    if mode is None:
+        if threshold is not None:
+            raise ConfigError("--threshold needs --scan monitor|blocking")
+        return None
+    policy = ScanPolicy.of(mode, DEFAULT_THRESHOLD if threshold is None else threshold)
+    log.info("scan_policy", mode=str(policy.mode), threshold=policy.threshold)
+    return policy
+
+
+async def _serve(args: argparse.Namespace, policy: ScanPolicy | None = None) -> int:
     server = await serve(
         _echo,
         args.host,
@@ -281,6 +327,7 @@ async def _serve(args: argparse.Namespace) -> int:
         rate_limit=args.rate_limit or None,
         algorithms=args.algorithms,
         require_scanning=args.require_scanning,
+        scan=policy,
         hello_timeout=args.hello_timeout,
         session_timeout_ms=args.session_timeout_ms,
         ping_interval_ms=args.ping_interval_ms,
@@ -410,6 +457,7 @@ register(
     )
 )
 register_commands(register, Command)
+register_scan_commands(register, Command)
 
 
 if __name__ == "__main__":
