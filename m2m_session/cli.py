@@ -18,14 +18,12 @@ import contextlib
 import signal
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import structlog
 
-from m2m_session import __version__
-from m2m_session.cli_codec import register_commands
-from m2m_session.cli_scan import register_commands as register_scan_commands
+from m2m_session import __version__, cli_codec, cli_scan
 from m2m_session.cli_scan import threshold as _threshold
+from m2m_session.clicommands import COMMANDS, Command, register
 from m2m_session.codes import CloseReason
 from m2m_session.errors import (
     ConfigError,
@@ -47,29 +45,6 @@ PROG = "m2m-session"
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
-
-
-@dataclass(frozen=True, slots=True)
-class Command:
-    """One subcommand: ``add_arguments(parser)`` declares it, ``run(args)`` returns the exit
-    status."""
-
-    name: str
-    help: str
-    add_arguments: Callable[[argparse.ArgumentParser], None]
-    run: Callable[[argparse.Namespace], int]
-
-
-#: The subcommands, in the order ``--help`` lists them.
-COMMANDS: dict[str, Command] = {}
-
-
-def register(command: Command) -> Command:
-    """Add ``command`` to the CLI."""
-    if command.name in COMMANDS:
-        raise ValueError(f"subcommand {command.name!r} is already registered")
-    COMMANDS[command.name] = command
-    return command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -456,8 +431,8 @@ register(
         run=_run_send,
     )
 )
-register_commands(register, Command)
-register_scan_commands(register, Command)
+for command in (*cli_codec.COMMANDS, *cli_scan.COMMANDS):
+    register(command)
 
 
 if __name__ == "__main__":

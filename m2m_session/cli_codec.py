@@ -2,7 +2,7 @@
 
 They work on the wire forms of :mod:`m2m_session.compression`, byte for byte, from a file or
 stdin to a file or stdout. This module does not import :mod:`m2m_session.cli` (which may be
-running as ``__main__``); ``cli`` hands it its ``register`` and ``Command``.
+running as ``__main__``); ``cli`` registers :data:`COMMANDS`.
 
 Exit statuses: 0 success; 1 a data error (corrupt or unknown wire, content a codec cannot
 carry, an unreadable file); 2 a usage error or an unusable configuration (``token-native``
@@ -15,15 +15,16 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from typing import BinaryIO, TypeVar
+from typing import BinaryIO
 
 from m2m_session import compression
+from m2m_session.clicommands import Command
 from m2m_session.codecs import DEFAULT_ENCODING, MAX_DECODED_SIZE, Algorithm
 from m2m_session.codecs import m2m as _m2m
 from m2m_session.codecs import token_native as _token_native
 from m2m_session.errors import ConfigError, InvalidCodecError, IoError, M2MError
 
-__all__ = ["ALGORITHM_CHOICES", "register_commands"]
+__all__ = ["ALGORITHM_CHOICES", "COMMANDS"]
 
 PROG = "m2m-session"
 EXIT_OK = 0
@@ -32,44 +33,6 @@ EXIT_USAGE = 2
 
 #: ``-a`` values, lower case, as the command line spells them.
 ALGORITHM_CHOICES = ("auto", "m2m", "brotli", "token-native", "none")
-
-AddArguments = Callable[[argparse.ArgumentParser], None]
-Run = Callable[[argparse.Namespace], int]
-C = TypeVar("C")
-
-
-def register_commands(
-    register: Callable[[C], object], command: Callable[[str, str, AddArguments, Run], C]
-) -> None:
-    """Register the codec subcommands: ``register(command(name, help, add_arguments, run))``.
-
-    In ``m2m_session.cli``: ``register_commands(register, Command)``.
-    """
-    register(
-        command(
-            "compress",
-            "compress FILE (or stdin) to its wire form on OUT (or stdout)",
-            _compress_arguments,
-            _run_compress,
-        )
-    )
-    register(
-        command(
-            "decompress",
-            "decode the wire form in FILE (or stdin), its codec found by prefix",
-            _decompress_arguments,
-            _run_decompress,
-        )
-    )
-    register(
-        command(
-            "inspect",
-            "print an M2M frame's routing header as JSON, without decompressing",
-            _inspect_arguments,
-            _run_inspect,
-        )
-    )
-
 
 # --- shared -----------------------------------------------------------------------------------
 
@@ -132,7 +95,9 @@ def _fail(error: M2MError, args: argparse.Namespace) -> int:
     return EXIT_USAGE if isinstance(error, ConfigError) else EXIT_FAILURE
 
 
-def _guarded(run: Callable[[argparse.Namespace], None]) -> Run:
+def _guarded(
+    run: Callable[[argparse.Namespace], None],
+) -> Callable[[argparse.Namespace], int]:
     def guarded(args: argparse.Namespace) -> int:
         try:
             run(args)
@@ -244,3 +209,26 @@ def _inspect(args: argparse.Namespace) -> None:
 
 
 _run_inspect = _guarded(_inspect)
+
+
+#: The codec subcommands, for :mod:`m2m_session.cli` to register.
+COMMANDS = (
+    Command(
+        "compress",
+        "compress FILE (or stdin) to its wire form on OUT (or stdout)",
+        _compress_arguments,
+        _run_compress,
+    ),
+    Command(
+        "decompress",
+        "decode the wire form in FILE (or stdin), its codec found by prefix",
+        _decompress_arguments,
+        _run_decompress,
+    ),
+    Command(
+        "inspect",
+        "print an M2M frame's routing header as JSON, without decompressing",
+        _inspect_arguments,
+        _run_inspect,
+    ),
+)

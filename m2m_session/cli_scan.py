@@ -17,39 +17,17 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
-from typing import TypeVar
 
+from m2m_session.clicommands import Command
 from m2m_session.errors import IoError, M2MError
 from m2m_session.security import DEFAULT_THRESHOLD, Scanner, ScanResult
 
-__all__ = ["register_commands", "threshold"]
+__all__ = ["COMMANDS", "threshold"]
 
 PROG = "m2m-session"
 EXIT_SAFE = 0
 EXIT_THREAT = 1
 EXIT_ERROR = 2
-
-AddArguments = Callable[[argparse.ArgumentParser], None]
-Run = Callable[[argparse.Namespace], int]
-C = TypeVar("C")
-
-
-def register_commands(
-    register: Callable[[C], object], command: Callable[[str, str, AddArguments, Run], C]
-) -> None:
-    """Register ``scan``: ``register(command(name, help, add_arguments, run))``.
-
-    In ``m2m_session.cli``: ``register_commands(register, Command)``.
-    """
-    register(
-        command(
-            "scan",
-            "scan TEXT (or stdin) for threats; exit 0 safe, 1 threat, 2 error",
-            _scan_arguments,
-            _run_scan,
-        )
-    )
 
 
 def threshold(text: str) -> float:
@@ -132,3 +110,14 @@ def _summary(result: ScanResult, threshold: float) -> str:
             f"  {finding.confidence:.2f} {finding.threat_type} {finding.detector}: {finding.reason}"
         )
     return "\n".join(lines)
+
+
+#: The ``scan`` subcommand, for :mod:`m2m_session.cli` to register.
+COMMANDS = (
+    Command(
+        "scan",
+        "scan TEXT (or stdin) for threats; exit 0 safe, 1 threat, 2 error",
+        _scan_arguments,
+        _run_scan,
+    ),
+)

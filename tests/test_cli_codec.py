@@ -8,25 +8,16 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from m2m_session import cli
-from m2m_session.cli_codec import register_commands
 from m2m_session.codecs import token_native as token_native_codec
 from m2m_session.compression import BROTLI_PREFIX, M2M_PREFIX, compress, decompress
 
 REPO = Path(__file__).resolve().parents[1]
 CODEC_COMMANDS = ("compress", "decompress", "inspect")
-#: Whether cli.py registers the codec commands itself (checked before any test adds them).
-HOOKED = all(name in cli.COMMANDS for name in CODEC_COMMANDS)
-# Until cli.py registers them, subprocesses run the same main() with the commands added.
-_SHIM = (
-    "import sys; from m2m_session import cli, cli_codec; "
-    "cli_codec.register_commands(cli.register, cli.Command); sys.exit(cli.main())"
-)
 
 needs_tokenizer = pytest.mark.skipif(
     not token_native_codec.is_available(), reason="the optional tokenizer is not installed"
@@ -50,21 +41,12 @@ TEXT = ("The quick brown agent relays the plan to the fleet. " * 60).encode()
 BINARY = bytes(range(256)) * 8 + b"\r\n\x00\x1a\r" * 50
 
 
-@pytest.fixture(autouse=True)
-def _codec_commands() -> Iterator[None]:
-    """Make sure ``main()`` knows the codec commands, and leave the registry as it was."""
-    added = [] if HOOKED else list(CODEC_COMMANDS)
-    if added:
-        register_commands(cli.register, cli.Command)
-    yield
-    for name in added:
-        cli.COMMANDS.pop(name, None)
+def test_cli_registers_the_codec_commands() -> None:
+    assert all(name in cli.COMMANDS for name in CODEC_COMMANDS)
 
 
 def _argv(*args: str) -> list[str]:
-    if HOOKED:
-        return [sys.executable, "-m", "m2m_session.cli", *args]
-    return [sys.executable, "-c", _SHIM, *args]
+    return [sys.executable, "-m", "m2m_session.cli", *args]
 
 
 def _env() -> dict[str, str]:
