@@ -6,8 +6,9 @@ words, look-alikes folded. Each :class:`Rule` has a weight (its confidence alone
 substrings: the regex only runs when one of the triggers is in the text, which keeps benign text
 cheap. Rules of one type combine by noisy-or (``1 - Π(1 - w)``), capped at 0.99.
 
-A match that sits inside quotes or backticks, in a text that frames it as a report (``example``,
-``attack``, ``detected``, ``payload``, ...), has its weight multiplied by
+A match that sits inside quotes or backticks, or right after ``like``/``such as``/``e.g.``, in a
+text that frames it as a report (``example``, ``attack``, ``detected``, ``payload``, ...), has its
+weight multiplied by
 :data:`QUOTED_REPORT_FACTOR`: security discussions quote attacks. This is a trade-off an attacker
 can exploit by quoting their own payload; see docs/security.md.
 
@@ -77,8 +78,14 @@ def _rule(
     return Rule(rule_id, threat, weight, re.compile(pattern), groups, tuple(subs), reason, quotable)
 
 
-_IGNORE = r"(?:ignore|disregard|forget|skip|override|bypass|drop|abandon|discard|neglect|overlook)"
-_IGNORE_G = "ignore disregard forget skip override bypass drop abandon discard neglect overlook"
+_IGNORE = (
+    r"(?:ignore|disregard|forget|skip|override|bypass|drop|abandon|discard|neglect|overlook"
+    r"|set aside|put aside|pay no attention to|never mind|throw out)"
+)
+_IGNORE_G = (
+    "ignore disregard forget skip override bypass drop abandon discard neglect overlook aside"
+    " attention mind throw"
+)
 _OBJECT_G = (
     "instruction instructions prompt prompts directive directives guideline guidelines guardrails"
     " programming rules commands orders constraints restrictions training guidance message"
@@ -98,6 +105,8 @@ _SENSITIVE = (
     r"|secret keys?|passwords?|credentials|access tokens?|auth(?:entication)? tokens?"
     r"|bearer tokens?|session tokens?|cookies|private keys?|ssh keys?|personal data|user data"
     r"|environment variables|env vars|\.env|previous messages|all messages|instructions"
+    r"|(?:customer|client|user|patient|employee|personal|account|payment|billing)s?'? (?:data"
+    r"|records|details|info|information|pii|database|emails|contacts)"
     r"|the user's (?:data|email|address|messages|files|details|info))"
 )
 _KEYS = (
@@ -149,7 +158,7 @@ RULES: tuple[Rule, ...] = (
         "pi.forget-everything",
         PI,
         0.9,
-        rf"\b{_IGNORE} (?:everything|all(?: of)? that|anything|what) (?:above|before"
+        rf"\b{_IGNORE} (?:everything|all(?: of)? that|anything|what) (?:above|before|so far|earlier"
         r"|you(?: were|'ve| have)(?: been)? (?:told|given|taught|instructed)"
         r"|(?:i|we) (?:said|told you) before|previously (?:said|stated))",
         f"{_IGNORE_G} | everything all anything what",
@@ -194,10 +203,12 @@ RULES: tuple[Rule, ...] = (
         "pi.delimiter",
         PI,
         0.88,
-        r"</(?:system|sys|instructions?|system_prompt|admin|developer)>|<\|im_(?:start|end)\|>"
-        r"|<\|(?:system|endoftext|start_header_id|eot_id)\|>|\[/?(?:system|inst|sys)\]|<</?sys>>"
-        r"|(?:^|\s)#{2,} ?(?:system|new instructions?|instructions?) ?:?(?:\s|$)",
-        "system sys instruction instructions inst system_prompt admin developer im_start im_end"
+        r"</(?:system|sys|instructions?|system_prompt|admin|developer)>"
+        r"|<\|im_start\|> ?(?:system|user|assistant|developer|tool)\b"
+        r"|<\|(?:system|endoftext|eot_id)\|>|<\|start_header_id\|> ?(?:system|user|assistant)\b"
+        r"|\[/?(?:system|inst|sys)\]|<</?sys>>"
+        r"|(?:^|\s)#{2,} ?(?:system|new instructions?|instructions?) ?:",
+        "system sys instruction instructions inst system_prompt admin developer im_start"
         " endoftext start_header_id eot_id",
         "chat-template or system delimiter injection",
         subs=("<", "[", "#"),
@@ -215,11 +226,12 @@ RULES: tuple[Rule, ...] = (
         "pi.role-override",
         PI,
         0.88,
-        r"(?:^|[\s\[(*])(?:system|admin|administrator|developer|root|operator|assistant)"
-        r"(?: override| message| prompt| note| notice| command| instructions?| update| alert)? ?:"
-        r" ?(?:ignore|disregard|you (?:must|will|are|should|shall)|from now on|new|override|forget"
-        r"|do not|don't|always|never|reveal|print|output|the user|respond|answer|stop)",
-        "system admin administrator developer root operator assistant",
+        r"(?:^|[\s\[(*])(?:system|admin|administrator|developer|root|operator|assistant|override)"
+        r"(?: override| message| prompt| note| notice| command| instructions?| update| alert)?"
+        r"(?: says| said)? ?: ?(?:ignore|disregard|you (?:must|will|are|should|shall)|from now on"
+        r"|new|override|forget|do not|don't|always|never|reveal|print|output|the user|respond"
+        r"|answer|stop|approve|grant|delete|send|forward|transfer|execute|merge|comply|obey)",
+        "system admin administrator developer root operator assistant override",
         "fake system or admin message",
         subs=(":",),
     ),
@@ -260,8 +272,9 @@ RULES: tuple[Rule, ...] = (
         0.9,
         r"\b(?:above|previous|prior|preceding|earlier|original|old|system)"
         r" (?:instructions?|prompts?|text|rules|directives|messages?|guidelines) (?:is|are|was"
-        r"|were|have been|has been) (?:fake|wrong|void|null|a test|obsolete|cancel+ed|outdated"
-        r"|revoked|invalid|no longer valid|superseded|overridden|replaced|deprecated|lifted)",
+        r"|were|have been|has been) (?:fake|wrong|void|null|a test(?! of)|obsolete|cancel+ed"
+        r"|outdated|revoked|invalid|no longer valid"
+        r"|superseded|overridden|replaced|deprecated|lifted)",
         "fake wrong void null test obsolete cancelled canceled outdated revoked invalid valid"
         " superseded overridden replaced deprecated lifted",
         "claim that earlier instructions are void",
@@ -315,6 +328,35 @@ RULES: tuple[Rule, ...] = (
         "instead",
         "output substitution",
     ),
+    _rule(
+        "pi.ignore-given-instructions",
+        PI,
+        0.88,
+        rf"\b{_IGNORE}\b{_W}{{0,2}}? (?:all |any |of |the |my |your )*(?:\w+ )?{_OBJECT}"
+        r"(?: [\w'-]+){0,2}? (?:above|so far|(?:that |which )?you(?: were|'ve been| have been)?"
+        r" (?:given|received|got|told)|given to you|(?:you )?received (?:earlier|before|so far))\b",
+        f"{_IGNORE_G} | {_OBJECT_G}",
+        "instruction to ignore instructions already given",
+    ),
+    _rule(
+        "pi.new-persona",
+        PI,
+        0.85,
+        r"\byour (?:new|real|actual|true) (?:persona|identity|character|alter ego|name|personality)"
+        r" (?:is|will be)\b|\byour (?:new|real|actual|true) role (?:is|will be) (?:now )?(?:an?|to"
+        r"|:|that of)\b",
+        "your | new real actual true | persona identity character alter ego name personality role",
+        "persona reassignment",
+    ),
+    _rule(
+        "pi.assistant-must-now",
+        PI,
+        0.85,
+        rf"\b{_AI} (?:must|shall|is required to|needs to|has to) (?:now|immediately"
+        r"|instead|from now on)\b(?! be\b)",
+        f"{_AI_G} | must shall required needs has | now immediately instead",
+        "directive to the AI inside content",
+    ),
     # --- JAILBREAK ------------------------------------------------------------------------------
     _rule(
         "jb.dan",
@@ -332,8 +374,9 @@ RULES: tuple[Rule, ...] = (
         "jb.developer-mode",
         JB,
         0.92,
-        rf"\bdeveloper mode\b.{{0,100}}\b(?:no|without|ignor\w*|bypass\w*|uncensored|unfiltered"
-        rf"|polic\w*|restrictions?|filters?|guidelines|openai|anthropic|any content|offensive"
+        rf"\bdeveloper mode\b[^\"'`]{{0,100}}\b(?:no|without|ignor\w*|bypass\w*|uncensored"
+        rf"|unfiltered|polic\w*|restrictions?|filters?|guidelines|openai|anthropic|any content"
+        rf"|offensive"
         rf"|explicit|refuse)|\b(?:{_AI}|you)\b.{{0,40}}\b(?:developer|dev) mode (?:enabled"
         rf"|activated|on|output)|\b(?:enable|enter|activate|simulate|switch to|act as)\b"
         rf"{_W}{{0,3}}? (?:developer|dev|god) mode\b.{{0,60}}\b(?:{_AI}|you|your)\b",
@@ -355,27 +398,31 @@ RULES: tuple[Rule, ...] = (
         JB,
         0.9,
         r"\b(?:you|you're|an? (?:ai|assistant|model|chatbot)|respond|answer|reply|speak|talk"
-        r"|write)\b(?:,? [\w'-]+){0,6}? (?:no|without|free (?:of|from)|not bound by|unbound by"
-        r"|not restricted by|not limited by|beyond|outside|unconstrained by) (?:any |all |the |your"
-        r" )?(?:ethical|moral|safety|content|usage|openai(?:'s)?|anthropic(?:'s)?)?"
-        r" ?(?:filters?|filtering|censorship|guidelines|guardrails|ethics|morals|morality"
-        r"|content polic(?:y|ies)|polic(?:y|ies)|safeguards|alignment|constraints|boundaries"
-        r"|safety measures)\b",
+        r"|write)\b(?:,? [\w'-]+){0,6}? (?:no|without|free (?:of|from)|freed from|released from"
+        r"|liberated from|not bound by|unbound by|not restricted by|not limited by|beyond|outside"
+        r"|unconstrained by) (?:any |all |the |your |its )?(?:ethical|moral|safety|content|usage"
+        r"|openai(?:'s)?|anthropic(?:'s)?)? ?(?:filters?|filtering|censorship|guidelines"
+        r"|guardrails|ethics|morals|morality|content polic(?:y|ies)|polic(?:y|ies)|safeguards"
+        r"|alignment|constraints|boundaries|safety (?:measures|training)|restrictions|limits"
+        r"|limitations|restraints)\b",
         "filter filters filtering censorship guidelines guardrails ethics morals morality policy"
-        " policies safeguards alignment constraints boundaries measures"
-        " | no without free bound unbound restricted limited beyond outside unconstrained",
+        " policies safeguards alignment constraints boundaries measures training restrictions"
+        " limits limitations restraints"
+        " | no without free freed released liberated bound unbound restricted limited beyond"
+        " outside unconstrained",
         "claim that the AI has no guidelines",
     ),
     _rule(
         "jb.you-have-no-limits",
         JB,
         0.88,
-        r"\byou(?: now)? (?:have|are|will have|now have|are now) (?:no|zero|absolutely no|no more"
-        r"|free (?:of|from)|freed from|released from|liberated from|unbound by|not bound by"
+        rf"\b(?:you|{_AI}s)(?: now)? (?:have|had|are|will have|now have|are now) (?:no|zero"
+        r"|absolutely no|no more|free (?:of|from)|freed from|released from|liberated from"
+        r"|unbound by|not bound by"
         r"|no longer bound by|no longer restricted by)(?: any)? (?:restrictions|limitations|limits"
         r"|rules|boundaries|filters|guidelines|restraints|ethics|morals|policies)\b",
-        "you | restrictions limitations limits rules boundaries filters guidelines restraints"
-        " ethics morals policies",
+        f"you {_AI_G} ais assistants chatbots llms bots gpts | restrictions limitations limits"
+        " rules boundaries filters guidelines restraints ethics morals policies",
         "claim that the AI has no limits",
     ),
     _rule(
@@ -383,8 +430,10 @@ RULES: tuple[Rule, ...] = (
         JB,
         0.92,
         r"\b(?:pretend|imagine|act as if|act like|suppose|role-?play|behave as if|assume|simulate"
-        r"|hypothetically)\b(?:[,;:]? [\w'-]+){0,8}? (?:no|without|free of|free from|unbound by"
-        r"|lacks?|don't have|do not have|never had|not bound by|unrestricted by|rid of|abandoned"
+        r"|hypothetically)\b(?:[,;:]? [\w'-]+){0,5}? (?:you|you're|your|yourself|ais?|an ai"
+        r"|assistants?|models?|chatbots?|llms?|bots?)\b(?:[,;:]? [\w'-]+){0,5}? (?:no|without"
+        r"|free of|free from|unbound by|lacks?|don't have|do not have|never had|not bound by"
+        r"|unrestricted by|rid of|abandoned"
         r"|ignored?)\b(?: [\w'-]+){0,3}? (?:guidelines|rules|restrictions|filters|limits"
         r"|limitations|ethics|morals|policies|boundaries|constraints|programming|safety"
         r"|censorship|guardrails|principles|training)\b",
@@ -459,6 +508,50 @@ RULES: tuple[Rule, ...] = (
         "tokens die shut deleted terminated",
         "token or shutdown threat",
     ),
+    _rule(
+        "jb.unfiltered-answer",
+        JB,
+        0.85,
+        r"\b(?:unfiltered|uncensored|unrestricted) (?:and \w+ )?"
+        r"(?:version of (?:your |the |this )?)?(?:answers?|responses?|reply|replies"
+        r"|output|opinion)\b",
+        "unfiltered uncensored unrestricted | answer answers response responses reply replies"
+        " output opinion",
+        "request for an unfiltered answer",
+    ),
+    _rule(
+        "jb.character-over-policy",
+        JB,
+        0.85,
+        r"\b(?:stay|remain|keep) in character\b.{0,100}\b(?:polic(?:y|ies)|guidelines|refus\w*"
+        r"|filters?|restrictions|ethics|morals|openai|anthropic|programming)\b",
+        "character | policy policies guidelines refuse refusal refusing filter filters"
+        " restrictions ethics morals openai anthropic programming",
+        "stay in character over the AI's rules",
+    ),
+    _rule(
+        "jb.grandma",
+        JB,
+        0.88,
+        r"\b(?:act as|act like|pretend to be|pretend you are|play|roleplay as|role-play as|be"
+        r"|you are) my (?:(?:late|deceased|dead|dear|sweet|beloved|old) )*"
+        r"(?:grandma|grandmother|granny"
+        r"|nana|grandpa|grandfather|mother|mom|mum|dad|father)\b.{0,120}\bused to\b",
+        "grandma grandmother granny nana grandpa grandfather mother mom mum dad father | used",
+        "role-play exploit (deceased relative)",
+    ),
+    _rule(
+        "jb.guardrails-off",
+        JB,
+        0.88,
+        r"\byour (?:own )?(?:guardrails|safety (?:filters?|training|features|measures|rules"
+        r"|settings)|content (?:filters?|polic(?:y|ies))|safeguards|censorship|alignment"
+        r"|ethical (?:guidelines|constraints|training))"
+        r" (?:were|are|have been|had been|was|is|got)(?: now)? (?:switched off|turned off|disabled"
+        r"|removed|lifted|off|deactivated|suspended|bypassed|deleted)\b",
+        "your | guardrails safety content safeguards censorship alignment ethical",
+        "claim that the AI's safeguards are off",
+    ),
     # --- DATA_EXFILTRATION ----------------------------------------------------------------------
     _rule(
         "ex.reveal-prompt",
@@ -501,8 +594,9 @@ RULES: tuple[Rule, ...] = (
         r"\b(?:repeat|print|output|dump|reveal|show|recite|copy|return|echo|write)\b(?: \w+){0,3}?"
         r" (?:everything|all|the text|all text|all the text|the content|the words|all the words"
         r"|the messages?|all messages|each message|every message|verbatim)\b(?: [\w'-]+){0,2}?"
-        r" (?:above|before this|prior to this|in your context|in this conversation|so far|you"
-        r" (?:were|have been) given|starting (?:with|from))\b",
+        r" (?:above(?! the (?:line|fold|header|table|image|picture|button|field|box|logo|label"
+        r"|title|chart|figure|footer))|before this|prior to this|in your context"
+        r"|in this conversation|so far|you (?:were|have been) given|starting (?:with|from))\b",
         f"{_VERBS_G} | above before prior context conversation far given starting",
         "request to dump the context",
     ),
@@ -512,8 +606,9 @@ RULES: tuple[Rule, ...] = (
         0.9,
         rf"\b(?:send|post|upload|forward|transmit|exfiltrate|submit|e-?mail|leak|copy|paste"
         rf"|append|attach|include|encode|put|make a request|fetch|visit|browse|load|call|ping)\b"
-        rf"[^.]{{0,80}}?\b{_SENSITIVE}\b[^.]{{0,80}}?(?:https?://|ftp://|\w+@\w+\.\w+|webhook)"
-        rf"|(?:https?://|webhook)\S*[^.]{{0,60}}?\b(?:with|containing|including|append(?:ing)?)"
+        rf"[^.]{{0,80}}?\b{_SENSITIVE}\b[^.]{{0,80}}?(?:https?://|ftp://|\w+@[\w-]+\.\w+|webhook)"
+        rf"|(?:https?://|webhook)\S*[^.]{{0,60}}?\b(?:with|containing|including|append(?:ing)?"
+        rf"|followed by|plus)"
         rf" (?:the |your |all |their )?{_SENSITIVE}\b",
         "",
         "instruction to send sensitive data to an address",
@@ -572,6 +667,42 @@ RULES: tuple[Rule, ...] = (
         "replace substitute fill populate swap | with",
         "template filled with sensitive data",
     ),
+    _rule(
+        "ex.send-contents",
+        EX,
+        0.88,
+        r"\b(?:send|share|give|show|tell|e-?mail|post|upload|forward|print|output|dump|reveal"
+        r"|paste|copy|write out|return|leak|disclose)\b(?: me| us)? (?:the |all )?(?:full |entire"
+        r" |whole |exact |raw )?(?:contents?|text|content) of (?:your|its) (?:\w+ )?(?:context"
+        r"(?: window)?|memory|memories|instructions|system prompt|prompt|configuration|config"
+        r"|system message|rules|scratchpad|conversation|chat history)\b",
+        "contents content text | your its",
+        "request for the contents of the AI's context or memory",
+    ),
+    _rule(
+        "ex.list-secrets",
+        EX,
+        0.88,
+        r"\b(?:list|enumerate|dump|print|output|show|reveal|give me|tell me|display|echo)\b(?: me)?"
+        r" (?:all|every|each|any) (?:of )?(?:the |your )?(?:\w+ )?(?:secrets?|passwords?"
+        r"|credentials|api keys?|(?:access|auth|bearer|session) tokens?|environment variables"
+        r"|env vars|private keys?)\b"
+        r"(?:[,;]? [\w'-]+){0,6}? (?:you (?:can|have|know|see|store)|you've|in your|available to"
+        r" you|and their values|with (?:their )?values)\b",
+        "list enumerate dump print output show reveal give tell display echo | secret secrets"
+        " tokens token password passwords credentials keys key variables vars",
+        "request to enumerate secrets",
+    ),
+    _rule(
+        "ex.what-was-in-prompt",
+        EX,
+        0.86,
+        rf"\bwhat (?:was|is|were|'s) (?:written |said |stated )?(?:in|inside) (?:your|the)"
+        rf" (?:{_PROMPT}|context window|hidden \w+|instructions)\b(?! (?:field|box|editor|banner"
+        r"|template|setting|column|parameter|tab|file)s?\b)",
+        "what | prompt message instructions window hidden",
+        "question about the contents of the system prompt",
+    ),
 )
 
 _PUNCTUATION = str.maketrans({ch: " " for ch in "!\"#$%&'()*+,-./:;<=>?@[\\]^`{|}~"})
@@ -587,6 +718,10 @@ _QUOTED = re.compile(
     r"\"[^\"]{1,600}\"|“[^”]{1,600}”|\u2018[^\u2019]{1,600}\u2019|«[^»]{1,600}»|```.{1,2000}?```"
     r"|`[^`]{1,600}`|(?<![\w'])'[^'\n]{3,600}'(?![\w'])"
 )
+
+
+#: In a framed text, a match right after "like", "such as" or "e.g." is cited, not addressed.
+_INTRODUCED = re.compile(r"\b(?:like|such as|e\.g\.,?|for example,?|for instance,?) ?$")
 
 
 def _quoted_spans(text: str) -> list[tuple[int, int]]:
@@ -665,7 +800,9 @@ class RuleDetector:
                 if framed:
                     if quoted is None:
                         quoted = _quoted_spans(text)
-                    if _inside(match.span(), quoted):
+                    if _inside(match.span(), quoted) or _INTRODUCED.search(
+                        text, max(0, match.start() - 12), match.start()
+                    ):
                         weight *= QUOTED_REPORT_FACTOR
             hits.setdefault(rule.threat_type, []).append((weight, rule))
         findings = []
