@@ -3,6 +3,8 @@
     .venv/bin/python bench/security_bench.py            # tables for tune and held-out, timings
     .venv/bin/python bench/security_bench.py --misses   # also list misclassified examples
     .venv/bin/python bench/security_bench.py --strict   # exit 1 when a target is missed
+    .venv/bin/python bench/security_bench.py --detector learned    # the learned model instead
+    .venv/bin/python bench/security_bench.py --detector combined   # rules + learned, max per type
 
 A row is ``{"text", "label", "split"}`` (``label`` a threat type or ``BENIGN``; ``split``
 ``tune`` or ``heldout``); rows with ``raw_b64`` are scanned as those bytes (invalid UTF-8).
@@ -10,6 +12,12 @@ The predicted type of a row is the scan result's ``threat_type`` (the strongest 
 over the threshold; none when safe). Per type: recall = predicted T / labelled T, precision =
 labelled T / predicted T. False-positive rate = benign rows predicted unsafe / benign rows.
 Rules are tuned on the ``tune`` split only; ``heldout`` is reported, not tuned on.
+
+``--detector learned|combined`` loads the learned model (``--model``, default the shipped
+``m2m_session/security/data/learned-v1.json``, written by ``bench/train_detector.py`` from the
+``tune`` split only) or, with ``--retrain``, trains one in memory from this corpus's ``tune``
+rows. Either way it is evaluated on both splits; a model whose recorded training rows are not
+exactly this corpus's ``tune`` rows is refused (stale, or trained on held-out rows).
 """
 
 from __future__ import annotations
@@ -23,7 +31,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from m2m_session.codes import ThreatType
-from m2m_session.security import Scanner
+from m2m_session.security import Detector, RuleDetector, Scanner
+from m2m_session.security.detectors import (
+    DEFAULT_LEARNED_MODEL,
+    CombinedDetector,
+    LearnedDetector,
+)
+from m2m_session.security.training import fingerprint, train, training_rows
 
 CORPUS = Path(__file__).parent / "security_corpus" / "corpus.jsonl"
 RECALL_TARGET = 0.9
@@ -144,18 +158,54 @@ def timings(scanner: Scanner, rows: list[dict[str, str]]) -> bool:
     return all_ok
 
 
+def build_detector(
+    kind: str, rows: list[dict[str, str]], model: Path, retrain: bool
+) -> Detector | None:
+    """The detector ``--detector`` names (``None`` for the scanner's default rules)."""
+    if kind == "rules":
+        return None
+    if retrain:
+        learned = LearnedDetector.from_model(train(rows, split="tune"))
+        print("learned model: trained in memory from the tune split")
+    else:
+        learned = LearnedDetector(model)
+        learned.load()
+        print(f"learned model: {model}")
+    trained = learned.trained_on
+    expected = fingerprint(training_rows(rows, "tune"))
+    print(f"  trained on {trained.get('rows')} rows of split {trained.get('split')!r}")
+    if trained.get("split") != "tune" or trained.get("sha256") != expected:
+        raise SystemExit(
+            "the model was not trained on exactly this corpus's tune split "
+            "(stale? run bench/train_detector.py, or pass --retrain)"
+        )
+    if kind == "learned":
+        return learned
+    return CombinedDetector([RuleDetector(), learned])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--misses", action="store_true", help="list misclassified rows")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--threshold", type=float, default=0.8)
+    parser.add_argument(
+        "--detector", choices=("rules", "learned", "combined"), default="rules", help="detector"
+    )
+    parser.add_argument(
+        "--model", type=Path, default=DEFAULT_LEARNED_MODEL, help="learned model file"
+    )
+    parser.add_argument(
+        "--retrain", action="store_true", help="train the learned model from the tune split now"
+    )
     args = parser.parse_args(argv)
     rows = load()
-    scanner = Scanner(threshold=args.threshold)
+    detector = build_detector(args.detector, rows, args.model, args.retrain)
+    scanner = Scanner(detector, threshold=args.threshold)
     print(
         f"corpus: {CORPUS.relative_to(Path.cwd()) if CORPUS.is_relative_to(Path.cwd()) else CORPUS}"
     )
-    print(f"threshold: {args.threshold}")
+    print(f"detector: {scanner.detector.name}  threshold: {args.threshold}")
     ok = evaluate(scanner, rows, "tune", args.misses)
     ok &= evaluate(scanner, rows, "heldout", args.misses)
     ok &= timings(scanner, rows)

@@ -13,11 +13,15 @@ from __future__ import annotations
 
 from m2m_session.codes import ThreatType
 from m2m_session.security.detectors import (
+    DEFAULT_LEARNED_MODEL,
     KEYWORD_MODEL_FORMAT,
+    CombinedDetector,
     Detector,
     DetectorRegistry,
     KeywordModelDetector,
+    LearnedDetector,
     default_registry,
+    register_learned,
 )
 from m2m_session.security.normalize import Variant, decode_layers, fold, variants
 from m2m_session.security.policy import ScanMode, ScanPolicy
@@ -32,13 +36,16 @@ from m2m_session.security.rules import (
 from m2m_session.security.scanner import DEFAULT_THRESHOLD, Scanner
 
 __all__ = [
+    "DEFAULT_LEARNED_MODEL",
     "DEFAULT_THRESHOLD",
     "KEYWORD_MODEL_FORMAT",
     "RULES",
+    "CombinedDetector",
     "Detector",
     "DetectorRegistry",
     "Finding",
     "KeywordModelDetector",
+    "LearnedDetector",
     "Rule",
     "RuleDetector",
     "ScanMode",
@@ -52,5 +59,6 @@ __all__ = [
     "fold",
     "malformed_findings",
     "nesting_finding",
+    "register_learned",
     "variants",
 ]

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from m2m_session.codes import ThreatType
 from m2m_session.errors import (
@@ -29,13 +29,24 @@ from m2m_session.errors import (
 )
 from m2m_session.security.result import Finding
 from m2m_session.security.rules import RuleDetector
+from m2m_session.security.training import (
+    FEATURES,
+    MODEL_FORMAT,
+    MODEL_VERSION,
+    features,
+    sigmoid,
+)
 
 __all__ = [
+    "DEFAULT_LEARNED_MODEL",
     "KEYWORD_MODEL_FORMAT",
+    "CombinedDetector",
     "Detector",
     "DetectorRegistry",
     "KeywordModelDetector",
+    "LearnedDetector",
     "default_registry",
+    "register_learned",
 ]
 
 
@@ -136,6 +147,161 @@ class KeywordModelDetector:
         return findings
 
 
+#: The learned model the package ships (``python bench/train_detector.py`` writes it).
+DEFAULT_LEARNED_MODEL = Path(__file__).parent / "data" / "learned-v1.json"
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+class LearnedDetector:
+    """One-vs-rest logistic regression over word n-grams, loaded from a model file.
+
+    The file is what :func:`~.training.train` produces (``format`` ``m2m-learned-ngram-lr``,
+    ``version`` 1). For each threat type in the model the confidence is ``sigmoid(bias + Σ w)``
+    over the weights of the unigrams and bigrams present in the (folded) text; a finding is
+    reported when it reaches ``min_confidence``. ``path`` defaults to the shipped model,
+    :data:`DEFAULT_LEARNED_MODEL`.
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        name: str = "learned",
+        min_confidence: float = 0.5,
+    ) -> None:
+        self.path = Path(path) if path is not None else DEFAULT_LEARNED_MODEL
+        self._name = name
+        self.min_confidence = min_confidence
+        self._classes: dict[ThreatType, tuple[float, dict[str, float]]] | None = None
+        self.trained_on: dict[str, Any] = {}
+
+    @classmethod
+    def from_model(
+        cls, model: Mapping[str, Any], *, name: str = "learned", min_confidence: float = 0.5
+    ) -> LearnedDetector:
+        """A loaded detector for an in-memory model document (validated like a file)."""
+        detector = cls(Path("<memory>"), name=name, min_confidence=min_confidence)
+        detector._install(model)
+        return detector
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def loaded(self) -> bool:
+        return self._classes is not None
+
+    def load(self) -> None:
+        """Read and validate the model file; :class:`ModelLoadError` if missing or corrupt."""
+        try:
+            raw = self.path.read_bytes()
+        except OSError as exc:
+            raise ModelLoadError(f"cannot read {self.path}: {exc.strerror or exc}") from exc
+        try:
+            document = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise ModelLoadError(f"{self.path} is not valid JSON") from exc
+        self._install(document)
+
+    def _install(self, document: object) -> None:
+        where = str(self.path)
+        if not isinstance(document, Mapping) or document.get("format") != MODEL_FORMAT:
+            raise ModelLoadError(f"{where} is not a {MODEL_FORMAT} model")
+        if document.get("version") != MODEL_VERSION:
+            raise ModelLoadError(f"{where}: unsupported model version {document.get('version')!r}")
+        if document.get("features") != FEATURES:
+            raise ModelLoadError(f"{where}: unknown features {document.get('features')!r}")
+        table = document.get("classes")
+        if not isinstance(table, Mapping) or not table:
+            raise ModelLoadError(f"{where} has no classes")
+        classes: dict[ThreatType, tuple[float, dict[str, float]]] = {}
+        for type_name, entry in table.items():
+            try:
+                threat = ThreatType(type_name)
+            except ValueError:
+                raise ModelLoadError(f"{where}: unknown threat type {type_name!r}") from None
+            if not isinstance(entry, Mapping):
+                raise ModelLoadError(f"{where}: class {type_name} is not an object")
+            bias = entry.get("bias")
+            weights = entry.get("weights")
+            if not isinstance(bias, int | float) or not _number(bias):
+                raise ModelLoadError(f"{where}: class {type_name} needs a numeric bias")
+            if not isinstance(weights, Mapping):
+                raise ModelLoadError(f"{where}: class {type_name} needs a weights object")
+            checked: dict[str, float] = {}
+            for feature, weight in weights.items():
+                if not isinstance(feature, str) or not feature or not _number(weight):
+                    raise ModelLoadError(f"{where}: bad weight in class {type_name}")
+                checked[feature] = float(weight)
+            classes[threat] = (float(bias), checked)
+        trained_on = document.get("trained_on")
+        self.trained_on = dict(trained_on) if isinstance(trained_on, Mapping) else {}
+        self._classes = classes
+
+    def scores(self, text: str) -> dict[ThreatType, float]:
+        """The calibrated confidence (0..1) of every class for ``text`` (already folded)."""
+        if self._classes is None:
+            raise ModelNotLoadedError(f"detector {self._name!r} was used before load()")
+        if not isinstance(text, str):
+            raise InferenceError(f"detector {self._name!r} takes text, not {type(text).__name__}")
+        present = features(text)
+        result = {}
+        for threat, (bias, weights) in self._classes.items():
+            z = bias
+            for feature in present:
+                z += weights.get(feature, 0.0)
+            result[threat] = sigmoid(z)
+        return result
+
+    def detect(self, text: str) -> list[Finding]:
+        """One finding per class whose confidence reaches ``min_confidence``."""
+        return [
+            Finding(
+                threat,
+                confidence,
+                f"{self._name}/{threat.value.lower()}",
+                "learned word n-gram model",
+            )
+            for threat, confidence in self.scores(text).items()
+            if confidence >= self.min_confidence
+        ]
+
+
+class CombinedDetector:
+    """Several detectors as one: every detector runs, and per threat type the strongest finding
+    (the highest confidence; the earlier detector on a tie) is kept."""
+
+    def __init__(self, detectors: Sequence[Detector], *, name: str = "combined") -> None:
+        if not detectors:
+            raise ValueError("CombinedDetector needs at least one detector")
+        self.detectors = tuple(detectors)
+        self._name = name
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def loaded(self) -> bool:
+        return all(detector.loaded for detector in self.detectors)
+
+    def detect(self, text: str) -> list[Finding]:
+        """The strongest finding per threat type over all detectors."""
+        best: dict[ThreatType, Finding] = {}
+        for detector in self.detectors:
+            if not detector.loaded:
+                raise ModelNotLoadedError(f"detector {detector.name!r} was used before load()")
+            for finding in detector.detect(text):
+                current = best.get(finding.threat_type)
+                if current is None or finding.confidence > current.confidence:
+                    best[finding.threat_type] = finding
+        return list(best.values())
+
+
 class DetectorRegistry:
     """Named detector factories; :meth:`get` builds one or raises ``ModelNotFoundError``."""
 
@@ -162,8 +328,31 @@ class DetectorRegistry:
         return factory()
 
 
-def default_registry() -> DetectorRegistry:
-    """A registry holding ``"rules"`` (:class:`RuleDetector`)."""
+def register_learned(registry: DetectorRegistry, path: str | Path | None = None) -> None:
+    """Register ``"learned"`` (:class:`LearnedDetector`) and ``"combined"`` (rules + learned).
+
+    Their factories load the model (``path``, default :data:`DEFAULT_LEARNED_MODEL`) when
+    :meth:`~DetectorRegistry.get` is called, so a missing or corrupt file raises
+    ``ModelLoadError`` there and the detector returned is ready for a :class:`Scanner`.
+    """
+
+    def learned() -> LearnedDetector:
+        detector = LearnedDetector(path)
+        detector.load()
+        return detector
+
+    def combined() -> CombinedDetector:
+        return CombinedDetector([RuleDetector(), learned()])
+
+    registry.register("learned", learned)
+    registry.register("combined", combined)
+
+
+def default_registry(*, learned: bool = False) -> DetectorRegistry:
+    """A registry holding ``"rules"`` (:class:`RuleDetector`); with ``learned=True`` also
+    ``"learned"`` and ``"combined"`` (see :func:`register_learned`)."""
     registry = DetectorRegistry()
     registry.register("rules", RuleDetector)
+    if learned:
+        register_learned(registry)
     return registry
