@@ -73,6 +73,18 @@ class Detector(Protocol):
 KEYWORD_MODEL_FORMAT = "m2m-keyword-model/1"
 
 
+def read_model_file(path: Path) -> object:
+    """The JSON document in a model file; :class:`ModelLoadError` if unreadable or not JSON."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ModelLoadError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ModelLoadError(f"{path} is not valid JSON") from exc
+
+
 class KeywordModelDetector:
     """Keyword weights per threat type, loaded from a JSON model file.
 
@@ -96,14 +108,7 @@ class KeywordModelDetector:
 
     def load(self) -> None:
         """Read and validate the model file; :class:`ModelLoadError` if missing or corrupt."""
-        try:
-            raw = self.path.read_bytes()
-        except OSError as exc:
-            raise ModelLoadError(f"cannot read {self.path}: {exc.strerror or exc}") from exc
-        try:
-            document = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise ModelLoadError(f"{self.path} is not valid JSON") from exc
+        document = read_model_file(self.path)
         if not isinstance(document, dict) or document.get("format") != KEYWORD_MODEL_FORMAT:
             raise ModelLoadError(f"{self.path} is not a {KEYWORD_MODEL_FORMAT} file")
         table = document.get("weights")
@@ -197,15 +202,7 @@ class LearnedDetector:
 
     def load(self) -> None:
         """Read and validate the model file; :class:`ModelLoadError` if missing or corrupt."""
-        try:
-            raw = self.path.read_bytes()
-        except OSError as exc:
-            raise ModelLoadError(f"cannot read {self.path}: {exc.strerror or exc}") from exc
-        try:
-            document = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise ModelLoadError(f"{self.path} is not valid JSON") from exc
-        self._install(document)
+        self._install(read_model_file(self.path))
 
     def _install(self, document: object) -> None:
         where = str(self.path)
