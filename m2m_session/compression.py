@@ -32,6 +32,7 @@ from m2m_session.codecs import brotli as _brotli
 from m2m_session.codecs import m2m as _m2m
 from m2m_session.codecs import token_native as _token_native
 from m2m_session.codecs.select import choose
+from m2m_session.crypto.keys import KeyLike
 from m2m_session.errors import (
     CompressionError,
     DecompressionError,
@@ -114,17 +115,29 @@ def compress_auto(content: bytes | str) -> tuple[str, bytes]:
     return _compress_auto(_content_bytes(content))
 
 
-def decompress(wire: bytes | str, *, max_size: int = MAX_DECODED_SIZE) -> bytes:
+def decompress(
+    wire: bytes | str, *, max_size: int = MAX_DECODED_SIZE, key: KeyLike | None = None
+) -> bytes:
     """The content of ``wire``, its form detected by prefix; at most ``max_size`` bytes.
+
+    ``key``: the key of a protected M2M frame (security mode 0x01/0x02, see
+    :mod:`m2m_session.codecs.m2m`). Given a key, only a protected M2M frame is accepted: any
+    other wire (an unprotected M2M frame, ``NONE``, ``BROTLI``...) is ``DecompressionError``,
+    so that protection cannot be stripped by re-encoding the content.
 
     Raises ``InvalidCodecError`` for an unknown codec tag, ``DecompressionError`` for a corrupt
     or truncated wire or one that decodes past ``max_size``, ``TokenizerError`` for
-    ``TOKEN_NATIVE`` without its tokenizer.
+    ``TOKEN_NATIVE`` without its tokenizer, ``HmacError`` / ``AeadError`` when a protected
+    frame fails authentication.
     """
     if max_size < 0:
         raise ValueError(f"max_size must not be negative, not {max_size}")
     data = wire.encode("utf-8") if isinstance(wire, str) else bytes(wire)
     name = detect(data)
+    if key is not None and name != Algorithm.M2M:
+        raise DecompressionError(
+            f"a key was given but the wire is {name}, not a protected M2M frame"
+        )
     try:
         if name == Algorithm.NONE:
             result = data
@@ -133,7 +146,7 @@ def decompress(wire: bytes | str, *, max_size: int = MAX_DECODED_SIZE) -> bytes:
         elif name == ZLIB_LEGACY:
             result = _zlib_decode(_b64decode(data[len(ZLIB_LEGACY_PREFIX) :]), max_size)
         elif name == Algorithm.M2M:
-            result = _m2m.decode(data, max_size)
+            result = _m2m.decode(data, max_size, key=key)
         else:  # TOKEN_NATIVE
             try:
                 text = data.decode("ascii")

@@ -23,7 +23,7 @@ offset  size   field
                0x04 embedding request, 0x05 embedding response, 0x10 error body
 10      1      ``security_mode`` u8: 0x00 none, 0x01 HMAC-SHA256 (a 32-byte tag follows the
                payload), 0x02 ChaCha20-Poly1305 (the ``payload_length`` bytes are the AEAD
-               output; its layout comes with the keys). This version produces only 0x00.
+               output); see "Security modes" below.
 11      4      ``flags`` u32, bits (0 = least significant):
                  0 ``HAS_MAX_TOKENS``   the routing header holds ``max_tokens``
                  1 ``HAS_COST``         the routing header holds ``cost_estimate``
@@ -52,17 +52,44 @@ offset  size   field
                    if ``HAS_COST``
 7+H     4      ``payload_length`` u32 (H = ``header_length``): the size of the Brotli payload
 11+H    4      ``crc32`` u32: CRC-32 (ISO-HDLC, as ``zlib.crc32``) of the original JSON bytes
-15+H    P      payload: one complete Brotli stream (RFC 7932) of the original JSON bytes
+15+H    P      payload: one complete Brotli stream (RFC 7932) of the original JSON bytes;
+               with ``security_mode`` 0x02, ``nonce(12) || ciphertext || tag(16)`` instead
 15+H+P  32     HMAC-SHA256 tag, only when ``security_mode`` is 0x01
 ======  =====  ===============================================================================
 
-With ``security_mode`` 0x00 the frame ends exactly after the payload; with 0x01 exactly after
-the tag. The routing header is a hint: it is not covered by the CRC (security modes 0x01/0x02
-are meant to authenticate the whole frame). A layout change takes a new version digit in the
+With ``security_mode`` 0x00 and 0x02 the frame ends exactly after the payload; with 0x01 exactly
+after the tag. In mode 0x00 the routing header is a hint: it is not covered by the CRC (modes
+0x01/0x02 authenticate it with the key). A layout change takes a new version digit in the
 magic; a v1 reader refuses unknown flag bits, nonzero reserved bytes and a ``header_length``
 that does not match the routing header it describes. Encoders pick the Brotli quality; we use
 5 (:mod:`m2m_session.codecs.brotli`): on LLM-API JSON it compresses within a few percent of 11
 at a small fraction of the time, and encode+decode of a 1 KB request stays far under 0.4 ms.
+
+Security modes
+==============
+
+Let ``F`` be the frame bytes from offset 0 up to the start of the payload (magic, fixed header,
+routing header, ``payload_length``, ``crc32``: ``15 + H`` bytes) and ``B`` the Brotli stream of
+the original JSON bytes. The key is 32 bytes (``bytes`` or
+:class:`~m2m_session.crypto.KeyMaterial`); see :class:`HmacSecurity` / :class:`AeadSecurity`.
+
+* 0x01 HMAC-SHA256: ``frame = F || B || HMAC-SHA256(key, F || B)``; ``payload_length`` = ``len(B)``.
+  The tag covers every byte before it, routing header included. Nothing is confidential.
+* 0x02 ChaCha20-Poly1305 (RFC 8439, :mod:`m2m_session.crypto.aead`):
+  ``frame = F || nonce(12) || ChaCha20-Poly1305(key, nonce, plaintext = B, AD = F)``, i.e. the
+  payload is ``nonce || ciphertext || tag(16)`` and ``payload_length`` = ``len(B) + 28``; the
+  nonce is random (``os.urandom``). ``F`` is the associated data: authenticated but **not
+  confidential** -- the model, roles, message count, content size, max tokens, cost estimate,
+  the payload length and the ``crc32`` of the plaintext stay readable (:func:`inspect` needs no
+  key); the CRC lets anyone holding a guess of the whole plaintext confirm it.
+
+:func:`decode` with a key verifies first (HMAC in constant time, or the AEAD tag) and only then
+decompresses and checks the CRC. **Downgrade rule**: rewriting byte 10 to 0x00 and dropping the
+tag gives a well-formed unprotected frame that no reader accepting 0x00 can tell from a genuine
+one; so :func:`decode` given a key *refuses* a mode-0x00 frame (``DecompressionError``). A
+receiver that expects protection must always pass its key (or check
+``inspect(frame).security_mode``). The same key may be given for both 0x01 and 0x02 frames;
+use one key per mode where possible (cross-primitive key reuse is best avoided).
 
 Routing header values
 =====================
@@ -139,9 +166,12 @@ Errors
 limit broken → ``JsonError`` (with the limit in ``details``). :func:`decode` and
 :func:`inspect`: a frame that does not start with ``#M2M|`` or is truncated, malformed,
 inconsistent or corrupt, a CRC mismatch, or output over ``max_size`` → ``DecompressionError``;
-``#M2M|<other version>|`` → ``InvalidCodecError``. :func:`decode` of a frame whose security mode
-is not 0x00 → ``DecompressionError`` ("security mode 0x01 needs a key"). Decoding never returns
-partial output.
+``#M2M|<other version>|`` → ``InvalidCodecError``. :func:`decode` without a key of a frame whose
+security mode is not 0x00 → ``DecompressionError`` ("security mode 0x01 ... needs a key"); with a
+key, of a mode-0x00 frame → ``DecompressionError`` (downgrade rule). A tag mismatch (wrong key,
+any altered byte) → ``HmacError(VERIFICATION_FAILED)`` (0x01) or ``AeadError(DECRYPTION_FAILED)``
+(0x02); a key of the wrong size → ``HmacError``/``AeadError(INVALID_KEY)``. Decoding never
+returns partial output.
 """
 
 from __future__ import annotations
@@ -151,11 +181,21 @@ import math
 import re
 import struct
 import zlib
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from m2m_session.codecs import brotli as _brotli
-from m2m_session.errors import CompressionError, DecompressionError, InvalidCodecError, JsonError
+from m2m_session.crypto import aead as _aead
+from m2m_session.crypto import mac as _mac
+from m2m_session.crypto.keys import KeyLike, key_bytes, key_size
+from m2m_session.errors import (
+    AeadError,
+    CompressionError,
+    DecompressionError,
+    HmacError,
+    InvalidCodecError,
+    JsonError,
+)
 from m2m_session.jsonlimits import parse_json
 from m2m_session.models import ModelRegistry, default_registry, estimate_cost
 
@@ -165,9 +205,12 @@ __all__ = [
     "MAX_MODEL_BYTES",
     "PREFIX",
     "ROLE_NAMES",
+    "AeadSecurity",
     "Flags",
+    "HmacSecurity",
     "RoutingHeader",
     "Schema",
+    "Security",
     "SecurityMode",
     "decode",
     "detect_schema",
@@ -251,6 +294,42 @@ _SCHEMA_LIST = (
     "chat/completion request, response, stream chunk, embedding request, "
     "embedding response, error body"
 )
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class HmacSecurity:
+    """Security mode 0x01 for :func:`encode`: HMAC-SHA256 tag under ``key`` (at least 32 bytes).
+
+    ``HmacError(INVALID_KEY)`` for a shorter key. The key never shows in ``repr``.
+    """
+
+    key: KeyLike = field(repr=False)
+    mode: ClassVar[SecurityMode] = SecurityMode.HMAC_SHA256
+
+    def __post_init__(self) -> None:
+        size = key_size(key_bytes(self.key))
+        if size < _mac.MIN_KEY_SIZE:
+            raise HmacError(HmacError.Case.INVALID_KEY, f"got {size} bytes, at least 32 required")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class AeadSecurity:
+    """Security mode 0x02 for :func:`encode`: ChaCha20-Poly1305 under ``key`` (32 bytes).
+
+    ``AeadError(INVALID_KEY)`` for a key of another size. The key never shows in ``repr``.
+    """
+
+    key: KeyLike = field(repr=False)
+    mode: ClassVar[SecurityMode] = SecurityMode.CHACHA20_POLY1305
+
+    def __post_init__(self) -> None:
+        size = key_size(key_bytes(self.key))
+        if size != _aead.KEY_SIZE:
+            raise AeadError(AeadError.Case.INVALID_KEY, f"got {size} bytes")
+
+
+#: What :func:`encode` takes as ``security`` (``None`` = mode 0x00).
+Security = HmacSecurity | AeadSecurity
 
 
 @dataclass(frozen=True, slots=True)
@@ -543,12 +622,18 @@ def _pack_roles(roles: list[int]) -> bytes:
     return bytes(packed)
 
 
-def encode(data: bytes, *, registry: ModelRegistry | None = None) -> bytes:
+def encode(
+    data: bytes,
+    *,
+    registry: ModelRegistry | None = None,
+    security: Security | None = None,
+) -> bytes:
     """The M2M frame of the JSON LLM-API payload ``data`` (layout in the module doc).
 
-    ``registry`` (default :func:`default_registry`) prices the cost estimate. Raises
-    ``CompressionError`` for content that is not a JSON LLM-API payload and ``JsonError`` for
-    a document over the JSON limits.
+    ``registry`` (default :func:`default_registry`) prices the cost estimate. ``security``:
+    ``None`` (mode 0x00), :class:`HmacSecurity` (0x01) or :class:`AeadSecurity` (0x02); see
+    "Security modes" in the module doc. Raises ``CompressionError`` for content that is not a
+    JSON LLM-API payload and ``JsonError`` for a document over the JSON limits.
     """
     obj = _parse_object(data)
     schema = None if obj is None else _classify(obj)
@@ -579,15 +664,22 @@ def encode(data: bytes, *, registry: ModelRegistry | None = None) -> bytes:
         parts.append(_F32.pack(cost))
     routing = b"".join(parts)
     payload = _brotli.encode(data)
-    return b"".join(
+    mode = SecurityMode.NONE if security is None else security.mode
+    wire_length = len(payload) + (_aead.OVERHEAD if mode is SecurityMode.CHACHA20_POLY1305 else 0)
+    head = b"".join(
         (
             PREFIX,
-            _FIXED.pack(FIXED_HEADER_SIZE + len(routing), schema, 0, flags, _RESERVED),
+            _FIXED.pack(FIXED_HEADER_SIZE + len(routing), schema, mode, flags, _RESERVED),
             routing,
-            _TRAILER.pack(len(payload), zlib.crc32(data)),
-            payload,
+            _TRAILER.pack(wire_length, zlib.crc32(data)),
         )
     )
+    if isinstance(security, AeadSecurity):
+        return head + _aead.encrypt(security.key, payload, head)
+    body = head + payload
+    if isinstance(security, HmacSecurity):
+        return body + _mac.sign(security.key, body)
+    return body
 
 
 # --- decoding ---------------------------------------------------------------------------------
@@ -672,8 +764,12 @@ def _read_header(content: bytes) -> tuple[RoutingHeader, int]:
     expected = end + HMAC_TAG_SIZE if mode is SecurityMode.HMAC_SHA256 else end
     if size < expected:
         raise _truncated(f"{size} bytes, the payload length announces {expected}")
-    if size > expected and mode is not SecurityMode.CHACHA20_POLY1305:
+    if size > expected:
         raise DecompressionError(f"{size - expected} stray bytes after the M2M payload")
+    if mode is SecurityMode.CHACHA20_POLY1305 and payload_length < _aead.OVERHEAD:
+        raise DecompressionError(
+            f"M2M AEAD payload of {payload_length} bytes is shorter than nonce + tag (28)"
+        )
     header = RoutingHeader(
         schema=schema,
         security_mode=mode,
@@ -700,20 +796,34 @@ def inspect(content: bytes) -> RoutingHeader:
     return _read_header(content)[0]
 
 
-def decode(content: bytes, max_size: int) -> bytes:
+def decode(content: bytes, max_size: int, *, key: KeyLike | None = None) -> bytes:
     """The original JSON bytes of the M2M frame ``content``, at most ``max_size`` bytes.
 
-    Validates the whole frame, decompresses with the cap and checks the CRC; raises
-    ``DecompressionError`` (``InvalidCodecError`` for another format version) and never returns
-    partial output.
+    Validates the whole frame; with ``key``, verifies the HMAC tag (mode 0x01) or decrypts
+    (mode 0x02) before anything is decompressed; then decompresses with the cap and checks the
+    CRC. Without ``key`` only mode 0x00 decodes; with ``key`` a mode-0x00 frame is refused (the
+    downgrade rule of the module doc). Raises ``DecompressionError`` (``InvalidCodecError`` for
+    another format version), ``HmacError`` / ``AeadError`` when authentication fails, and never
+    returns partial output.
     """
     header, start = _read_header(content)
-    if header.security_mode is not SecurityMode.NONE:
-        raise DecompressionError(
-            f"security mode 0x{header.security_mode.value:02x} "
-            f"({header.security_mode.name}) needs a key"
-        )
-    data = _brotli.decode(content[start : start + header.payload_length], max_size)
+    mode = header.security_mode
+    end = start + header.payload_length
+    if mode is SecurityMode.NONE:
+        if key is not None:
+            raise DecompressionError(
+                "M2M frame is unprotected (security mode 0x00) but a key was given: refused, "
+                "a protected frame may have been downgraded"
+            )
+        payload = content[start:end]
+    elif key is None:
+        raise DecompressionError(f"security mode 0x{mode.value:02x} ({mode.name}) needs a key")
+    elif mode is SecurityMode.HMAC_SHA256:
+        _mac.verify(key, content[:end], content[end : end + HMAC_TAG_SIZE])
+        payload = content[start:end]
+    else:
+        payload = _aead.decrypt(key, content[start:end], content[:start])
+    data = _brotli.decode(payload, max_size)
     crc = zlib.crc32(data)
     if crc != header.crc32:
         raise DecompressionError(
