@@ -6,6 +6,10 @@
 * :mod:`.aead` - ChaCha20-Poly1305, wire form ``nonce || ciphertext || tag``.
 * :mod:`.mac` - HMAC-SHA256 with constant-time verification, tag appended.
 * :mod:`.exchange` - X25519 key agreement + HKDF (info ``m2m-session-v1``).
+* :mod:`.handshake` - security-mode selection and the session key schedule (transcript-salted
+  HKDF, optional PSK, one key per direction).
+* :mod:`.channel` - per-direction sealing (AEAD / HMAC / NONE) with implicit counters and
+  replay, reorder and drop protection.
 
 Every failure is a :class:`~m2m_session.errors.CryptoError` family error (``AeadError``,
 ``HmacError``, ``KeyMaterialError``, ``KeyringError``, ``NonceError``, ``KeyExchangeError``,
@@ -16,7 +20,15 @@ from __future__ import annotations
 
 from m2m_session.crypto import aead, mac
 from m2m_session.crypto.aead import AeadCipher, counter_nonce, random_nonce
+from m2m_session.crypto.channel import OpeningChannel, SealingChannel
 from m2m_session.crypto.exchange import SESSION_INFO, X25519KeyPair, load_public_key
+from m2m_session.crypto.handshake import (
+    SecurityMode,
+    SessionKeys,
+    derive_session_keys,
+    select_mode,
+    transcript_hash,
+)
 from m2m_session.crypto.hierarchy import (
     KeyHierarchy,
     Keyring,
@@ -57,11 +69,16 @@ __all__ = [
     "Keyring",
     "KeyringError",
     "NonceError",
+    "OpeningChannel",
     "OrgId",
+    "SealingChannel",
+    "SecurityMode",
+    "SessionKeys",
     "X25519KeyPair",
     "aead",
     "agent_path",
     "counter_nonce",
+    "derive_session_keys",
     "hkdf_sha256",
     "load_public_key",
     "mac",
@@ -69,7 +86,9 @@ __all__ = [
     "purpose_path",
     "random_bytes",
     "random_nonce",
+    "select_mode",
     "session_path",
     "shared_path",
+    "transcript_hash",
     "validate_id",
 ]

@@ -1,0 +1,203 @@
+"""Session key schedule: security-mode selection and per-direction keys (sans I/O).
+
+This is the building block the HELLO/ACCEPT wiring calls; it knows nothing of frames or
+sockets. Given the X25519 shared secret of the two ephemeral keys, the *exact* HELLO and ACCEPT
+frame bodies, and optionally a pre-shared key, :func:`derive_session_keys` computes::
+
+    salt   = SHA-256( u32be(len(hello)) || hello || u32be(len(accept)) || accept )
+    ikm    = shared_secret || psk                  # psk omitted when there is none
+    prk    = HKDF-Extract(salt, ikm)               # HKDF-SHA256, RFC 5869
+    k_c2s  = HKDF-Expand(prk, b"m2m-session-v1 c2s", 32)
+    k_s2c  = HKDF-Expand(prk, b"m2m-session-v1 s2c", 32)
+
+and returns them oriented by role: the client sends with ``k_c2s`` and receives with ``k_s2c``,
+the server the other way round.
+
+What this protects against (see docs/crypto.md for the full discussion):
+
+* any change to a byte of HELLO or ACCEPT (offered modes, chosen mode, public keys, ids) gives
+  the two sides different keys, so the first sealed message fails: downgrade and tampering of
+  the handshake are detected;
+* **without a PSK** the exchange is unauthenticated ephemeral Diffie-Hellman: a passive
+  eavesdropper learns nothing, but an *active* man in the middle can run one exchange with the
+  client and another with the server and relay (and read) everything in between;
+* **with a PSK** (same-organisation agents, e.g. ``KeyHierarchy.shared_key(org)``) that attacker
+  cannot derive either side's keys without the PSK, so his sessions fail on the first message;
+* pinned static peer keys are the cross-organisation alternative; they are not implemented yet.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Literal
+
+from m2m_session.crypto.hierarchy import hkdf_sha256
+from m2m_session.crypto.keys import MIN_SYMMETRIC_KEY_SIZE, KeyMaterial, key_bytes, key_size
+from m2m_session.errors import KeyMaterialError
+
+__all__ = [
+    "C2S_INFO",
+    "S2C_INFO",
+    "SESSION_KEY_SIZE",
+    "Role",
+    "SecurityMode",
+    "SessionKeys",
+    "derive_session_keys",
+    "select_mode",
+    "transcript_hash",
+]
+
+C2S_INFO = b"m2m-session-v1 c2s"
+S2C_INFO = b"m2m-session-v1 s2c"
+SESSION_KEY_SIZE = 32
+_U32_MAX = 2**32 - 1
+
+Role = Literal["client", "server"]
+
+_Buffer = bytes | bytearray | memoryview
+
+
+class SecurityMode(enum.StrEnum):
+    """Per-session protection of DATA content."""
+
+    #: ChaCha20-Poly1305 with counter nonces: confidentiality, integrity, replay protection.
+    AEAD = "AEAD"
+    #: HMAC-SHA256 over session id, sequence number and plaintext: integrity and replay
+    #: protection, no confidentiality.
+    HMAC = "HMAC"
+    #: Nothing: plaintext as before.
+    NONE = "NONE"
+
+
+def select_mode(offered: Sequence[str], acceptable: Sequence[str]) -> SecurityMode | None:
+    """The first mode of ``acceptable`` (the server's preference order) the client offered.
+
+    Unknown names on either side are ignored (a newer peer may offer modes we do not know);
+    matching is exact (``"AEAD"``, ``"HMAC"``, ``"NONE"``). ``None`` when nothing matches.
+    """
+    known = {mode.value for mode in SecurityMode}
+    offered_set = {name for name in offered if name in known}
+    for name in acceptable:
+        if name in known and name in offered_set:
+            return SecurityMode(name)
+    return None
+
+
+def transcript_hash(hello_bytes: _Buffer, accept_bytes: _Buffer) -> bytes:
+    """``SHA-256(u32be(len(hello)) || hello || u32be(len(accept)) || accept)`` (the HKDF salt).
+
+    The length prefixes make the split between the two bodies unambiguous. Bodies over
+    ``2**32 - 1`` bytes are refused with ``ValueError``.
+    """
+    digest = hashlib.sha256()
+    for part in (hello_bytes, accept_bytes):
+        size = memoryview(part).nbytes
+        if size > _U32_MAX:
+            raise ValueError("handshake frame body too long for the transcript")
+        digest.update(size.to_bytes(4, "big"))
+        digest.update(part)
+    return digest.digest()
+
+
+class SessionKeys:
+    """The two 32-byte keys of one session, oriented for one side.
+
+    ``send`` seals what this side sends, ``receive`` opens what it receives. ``transcript``
+    is the (non-secret) transcript hash used as salt. ``repr`` never shows key bytes;
+    :meth:`wipe` (or leaving a ``with`` block) zeroes both keys.
+    """
+
+    __slots__ = ("receive", "role", "send", "transcript")
+
+    def __init__(
+        self, send: KeyMaterial, receive: KeyMaterial, *, role: Role, transcript: bytes
+    ) -> None:
+        self.send = send
+        self.receive = receive
+        self.role: Role = role
+        self.transcript = transcript
+
+    def wipe(self) -> None:
+        """Zero both keys (see :mod:`m2m_session.crypto.keys` for how far that goes)."""
+        self.send.wipe()
+        self.receive.wipe()
+
+    def __enter__(self) -> SessionKeys:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.wipe()
+
+    def __repr__(self) -> str:
+        return f"SessionKeys(role={self.role!r}, transcript={self.transcript[:4].hex()}...)"
+
+    def __reduce_ex__(self, protocol: object) -> tuple[object, ...]:
+        raise TypeError("SessionKeys cannot be pickled")
+
+
+def _psk_bytes(psk: bytes | KeyMaterial) -> bytes | bytearray | memoryview:
+    raw = key_bytes(psk)
+    size = key_size(raw)
+    if size == 0:
+        raise KeyMaterialError(KeyMaterialError.Case.EMPTY, "pre-shared key")
+    if size < MIN_SYMMETRIC_KEY_SIZE:
+        raise KeyMaterialError(
+            KeyMaterialError.Case.TOO_SHORT,
+            f"pre-shared key: {size} bytes, at least {MIN_SYMMETRIC_KEY_SIZE} required",
+        )
+    return raw
+
+
+def derive_session_keys(
+    *,
+    shared_secret: bytes | KeyMaterial,
+    hello_bytes: bytes,
+    accept_bytes: bytes,
+    role: Role,
+    psk: bytes | KeyMaterial | None = None,
+) -> SessionKeys:
+    """Derive this side's :class:`SessionKeys` (construction in the module docstring).
+
+    ``shared_secret`` is the raw X25519 output (``X25519KeyPair.agree``), at least 32 bytes;
+    ``hello_bytes`` / ``accept_bytes`` are the exact frame bodies as sent and received;
+    ``psk`` (at least 32 bytes) must be the same on both sides or the keys differ.
+
+    Errors: ``ValueError`` for an unknown role; ``KeyMaterialError(EMPTY / TOO_SHORT)`` for a
+    short secret or PSK; ``KeyringError(DERIVATION_FAILED)`` if HKDF fails.
+    """
+    if role not in ("client", "server"):
+        raise ValueError("role must be 'client' or 'server'")
+    secret = key_bytes(shared_secret)
+    size = key_size(secret)
+    if size == 0:
+        raise KeyMaterialError(KeyMaterialError.Case.EMPTY, "shared secret")
+    if size < MIN_SYMMETRIC_KEY_SIZE:
+        raise KeyMaterialError(
+            KeyMaterialError.Case.TOO_SHORT,
+            f"shared secret: {size} bytes, at least {MIN_SYMMETRIC_KEY_SIZE} required",
+        )
+    salt = transcript_hash(hello_bytes, accept_bytes)
+    ikm = bytearray(secret)
+    c2s = s2c = bytearray()
+    try:
+        if psk is not None:
+            ikm += _psk_bytes(psk)
+        c2s = bytearray(hkdf_sha256(ikm, C2S_INFO, salt=salt, length=SESSION_KEY_SIZE))
+        s2c = bytearray(hkdf_sha256(ikm, S2C_INFO, salt=salt, length=SESSION_KEY_SIZE))
+        k_c2s = KeyMaterial(c2s, key_id="session-c2s")
+        k_s2c = KeyMaterial(s2c, key_id="session-s2c")
+    finally:
+        ikm[:] = bytes(len(ikm))
+        c2s[:] = bytes(len(c2s))
+        s2c[:] = bytes(len(s2c))
+    if role == "client":
+        return SessionKeys(k_c2s, k_s2c, role=role, transcript=salt)
+    return SessionKeys(k_s2c, k_c2s, role=role, transcript=salt)
