@@ -73,6 +73,10 @@ class Hello:
     max_payload_size: int = 0
     agent_id: str | None = None
     extensions: dict[str, Any] = field(default_factory=dict)
+    #: Security modes offered for DATA (``AEAD``, ``HMAC``, ``NONE``), in preference order;
+    #: empty means only ``NONE``. ``key_share``: the client's ephemeral X25519 public key.
+    security_modes: tuple[str, ...] = ()
+    key_share: bytes | None = None
     #: Malformed fields found while decoding (empty for a well-formed HELLO).
     problems: tuple[str, ...] = ()
 
@@ -92,6 +96,10 @@ class Hello:
             body["agent_id"] = self.agent_id
         if self.extensions:
             body["extensions"] = self.extensions
+        if self.security_modes:
+            body["security_modes"] = list(self.security_modes)
+        if self.key_share is not None:
+            body["key_share"] = self.key_share
         return body
 
 
@@ -106,6 +114,9 @@ class Accept:
     max_payload_size: int = 0
     encoding: str | None = None
     extensions: dict[str, Any] = field(default_factory=dict)
+    #: The chosen DATA security mode and the server's ephemeral X25519 public key.
+    security_mode: str = "NONE"
+    key_share: bytes | None = None
 
     type = MessageType.ACCEPT
 
@@ -121,6 +132,10 @@ class Accept:
             body["encoding"] = self.encoding
         if self.extensions:
             body["extensions"] = self.extensions
+        if self.security_mode != "NONE":
+            body["security_mode"] = self.security_mode
+        if self.key_share is not None:
+            body["key_share"] = self.key_share
         return body
 
 
@@ -395,6 +410,20 @@ def _parse_hello(payload: dict[str, Any]) -> Hello:
         problems.append(f"'extensions' is a {_kind(extensions)}, expected a map")
         extensions = {}
 
+    modes: tuple[str, ...] = ()
+    if payload.get("security_modes") is not None:
+        parsed = _str_list(payload["security_modes"])
+        if parsed is None:
+            problems.append("'security_modes' must be a list of str")
+        else:
+            modes = parsed
+    key_share = payload.get("key_share")
+    if key_share is not None and (type(key_share) is not bytes or len(key_share) != 32):
+        problems.append("'key_share' must be 32 bytes (bin)")
+        key_share = None
+    if any(mode != "NONE" for mode in modes) and key_share is None:
+        problems.append("'security_modes' offers protection but there is no 'key_share'")
+
     return Hello(
         version=version,
         algorithms=algorithms,
@@ -404,6 +433,8 @@ def _parse_hello(payload: dict[str, Any]) -> Hello:
         max_payload_size=max_payload,
         agent_id=agent_id,
         extensions=extensions,
+        security_modes=modes,
+        key_share=key_share,
         problems=tuple(problems),
     )
 
@@ -428,6 +459,8 @@ def _parse_accept(payload: dict[str, Any]) -> Accept:
         max_payload_size=max_payload,
         encoding=_optional(payload, "encoding", str, what, None),
         extensions=_optional(payload, "extensions", dict, what, {}),
+        security_mode=_optional(payload, "security_mode", str, what, "NONE"),
+        key_share=_optional(payload, "key_share", bytes, what, None),
     )
 
 

@@ -17,6 +17,7 @@ import structlog
 
 from m2m_session.codecs import Algorithm, default_algorithms
 from m2m_session.codes import RejectCode
+from m2m_session.crypto.handshake import select_mode
 from m2m_session.messages import PROTOCOL_VERSION, Accept, Hello, Reject
 
 __all__ = [
@@ -56,6 +57,10 @@ class Capabilities:
     require_scanning: bool = False
     #: The server scans content under a policy of its own, required or not.
     scanning: bool = False
+    #: DATA security modes the server accepts, in its preference order; with
+    #: ``require_encryption`` a client offering none but ``NONE`` is refused.
+    security_modes: tuple[str, ...] = ("AEAD", "HMAC", "NONE")
+    require_encryption: bool = False
     session_timeout_ms: int = 300_000
     max_payload_size: int = 0
     extensions: dict[str, Any] = field(default_factory=dict)
@@ -140,6 +145,17 @@ def negotiate(
 
     if capabilities.require_scanning and not hello.security_scanning:
         return Reject(RejectCode.SECURITY_POLICY, "this server requires security_scanning")
+    acceptable = [
+        mode
+        for mode in capabilities.security_modes
+        if not (capabilities.require_encryption and mode == "NONE")
+    ]
+    security_mode = select_mode(hello.security_modes or ("NONE",), acceptable)
+    if security_mode is None:
+        return Reject(
+            RejectCode.SECURITY_POLICY,
+            f"no acceptable security mode; this server accepts {', '.join(acceptable)}",
+        )
     if policy is not None:
         refusal = _ask_policy(policy, hello)
         if refusal is not None:
@@ -166,6 +182,7 @@ def negotiate(
         max_payload_size=max_payload,
         encoding=encoding,
         extensions=capabilities.extensions,
+        security_mode=security_mode.value,
     )
     return Agreement(accept, session_id_factory())
 

@@ -19,7 +19,7 @@ import functools
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 import msgpack
 import structlog
@@ -36,10 +36,15 @@ from m2m_session.codecs import (
     get_codec,
     select,
 )
-from m2m_session.codes import CloseReason
+from m2m_session.codes import CloseReason, RejectCode
+from m2m_session.crypto.channel import OpeningChannel, SealingChannel
+from m2m_session.crypto.exchange import X25519KeyPair
+from m2m_session.crypto.handshake import derive_session_keys
+from m2m_session.crypto.keys import KeyMaterial
 from m2m_session.errors import (
     CapabilityMismatchError,
     ContentBlockedError,
+    CryptoError,
     DecompressionError,
     InvalidMessageError,
     M2MError,
@@ -169,6 +174,8 @@ class Negotiated:
     ping_interval_ms: int
     ping_timeout_ms: int
     extensions: dict[str, Any] = field(default_factory=dict)
+    #: How DATA is protected: ``AEAD``, ``HMAC`` or ``NONE``.
+    security_mode: str = "NONE"
 
 
 @dataclass(slots=True)
@@ -266,6 +273,7 @@ class Protocol:
     """One session's protocol state. Create with :meth:`client` or :meth:`server`."""
 
     __slots__ = (
+        "_accepted",
         "_algorithms",
         "_close_reason",
         "_closing_deadline",
@@ -276,19 +284,24 @@ class Protocol:
         "_framer",
         "_handshake_deadline",
         "_hello",
+        "_hello_body",
         "_keepalive_sent_at",
+        "_key_pair",
         "_last_received",
         "_max_decoded",
         "_max_payload",
         "_missed_pongs",
         "_negotiator",
+        "_opener",
         "_outbox",
         "_peer_agent_id",
         "_pending_pings",
         "_plain_ok",
+        "_psk",
         "_scan_blocking",
         "_scan_policy",
         "_scanner",
+        "_sealer",
         "_session_timeout",
         "_size_limit",
         "_stateful",
@@ -313,6 +326,8 @@ class Protocol:
         max_decoded_size: int = MAX_DECODED_SIZE,
         wall_clock_offset: float = 0.0,
         scan_policy: ScanPolicy | None = None,
+        key_pair: X25519KeyPair | None = None,
+        psk: bytes | KeyMaterial | None = None,
     ) -> None:
         self.role = role
         self.state: str = _INITIAL
@@ -329,6 +344,14 @@ class Protocol:
         self._algorithms: frozenset[str] = frozenset()
         self._plain_ok = False
         self._scan_policy = scan_policy
+        # DATA protection: the client's ephemeral key pair, the optional pre-shared key, and
+        # the channels once keys are agreed.
+        self._key_pair = key_pair
+        self._psk = psk
+        self._hello_body: bytes | None = None
+        self._accepted: Accept | None = None
+        self._sealer: SealingChannel | None = None
+        self._opener: OpeningChannel | None = None
         self._scanner: Scanner | None = None
         self._scan_blocking = False
         self._peer_agent_id: str | None = None
@@ -390,7 +413,11 @@ class Protocol:
         if self.role is not Role.CLIENT or self._hello is None:
             raise ProtocolError("only a client sends HELLO")
         self._trigger("send_hello")
-        self._queue(self._hello, now)
+        frame = messages.encode(self._hello, None, self._timestamp(now))
+        self._hello_body = frame[HEADER_SIZE:]  # the key schedule is salted with these bytes
+        self._outbox.append(frame)
+        self.stats.messages_sent += 1
+        self.stats.bytes_sent += len(frame)
         self._handshake_deadline = now + self.timeouts.handshake
 
     def send_data(
@@ -427,6 +454,9 @@ class Protocol:
             # one cannot, its context already holds the payload.
             if len(content) >= size and self._plain_ok and algorithm not in self._stateful:
                 algorithm, content = _NONE, raw
+        saved = size - len(content)
+        if self._sealer is not None:
+            content = self._sealer.seal(content)  # after compression; advances the counter
         frame = messages.encode_data(
             self.session_id or "", self._timestamp(now), algorithm, content, size, text, status
         )
@@ -436,7 +466,7 @@ class Protocol:
                 f"a DATA frame of {frame_size - HEADER_SIZE} bytes exceeds the "
                 f"{self._framer.max_frame_size}-byte frame limit"
             )
-            if algorithm in self._stateful:
+            if algorithm in self._stateful or self._sealer is not None:
                 self._fail(error, now, [])  # the peer's context can no longer follow ours
             raise error
         self._outbox.append(frame)
@@ -446,7 +476,7 @@ class Protocol:
         stats.data_sent += 1
         stats.algorithms_sent[algorithm] = stats.algorithms_sent.get(algorithm, 0) + 1
         stats.payload_bytes_sent += size
-        stats.bytes_saved += size - len(content)
+        stats.bytes_saved += saved
 
     def send_ping(self, now: float) -> None:
         """Queue a PING whose PONG is reported with ``requested=True``."""
@@ -589,12 +619,14 @@ class Protocol:
                 ):
                     self._on_data(*_data_fields(payload), events)
                 else:
-                    self._dispatch(_decode_unpacked(raw), now, events)
+                    self._dispatch(_decode_unpacked(raw), body, now, events)
             except M2MError as error:
                 self._fail(error, now, events)
                 break
 
-    def _dispatch(self, envelope: messages.Envelope, now: float, events: list[Event]) -> None:
+    def _dispatch(
+        self, envelope: messages.Envelope, body: memoryview, now: float, events: list[Event]
+    ) -> None:
         message = envelope.message
         state = self.state
         if state in (_ESTABLISHED, _CLOSING):
@@ -627,9 +659,9 @@ class Protocol:
             if envelope.session_id is not None:
                 problem = "HELLO must carry a nil session_id"
                 message = replace(message, problems=(*message.problems, problem))
-            self._on_hello(message, now, events)
+            self._on_hello(message, bytes(body), now, events)
         elif isinstance(message, Accept) and self.role is Role.CLIENT:
-            self._on_accept(message, envelope.session_id, events)
+            self._on_accept(message, envelope.session_id, bytes(body), events)
         elif isinstance(message, Reject) and self.role is Role.CLIENT:
             self._on_reject(message, events)
         else:
@@ -637,27 +669,59 @@ class Protocol:
                 f"{message.type.value} is not allowed for a {self.role.value} in {state}"
             )
 
-    def _on_hello(self, hello: Hello, now: float, events: list[Event]) -> None:
+    def _on_hello(self, hello: Hello, hello_body: bytes, now: float, events: list[Event]) -> None:
         assert self._negotiator is not None
         self._peer_agent_id = hello.agent_id
         decision = self._negotiator(hello)
+        accept_frame = b""
+        if isinstance(decision, Agreement):
+            self.session_id = decision.session_id
+            try:
+                accept_frame = self._secure(decision, hello, hello_body, now)
+            except CryptoError as exc:
+                decision = Reject(RejectCode.UNKNOWN, f"unusable key_share: {exc.message}")
         if isinstance(decision, Reject):
+            self.session_id = None
             self._queue(decision, now)
             self._trigger("send_reject")
             error = NegotiationFailed(decision.code, decision.message)
             events.append(self._end(None, decision.message, error, by_peer=False, clean=False))
             return
-        self.session_id = decision.session_id
-        self._queue(decision.accept, now)
+        self._outbox.append(accept_frame)
+        self.stats.messages_sent += 1
+        self.stats.bytes_sent += len(accept_frame)
         self._trigger("send_accept")
-        events.append(self._establish(decision.accept, decision.session_id))
+        assert self._accepted is not None
+        events.append(self._establish(self._accepted, decision.session_id))
 
-    def _on_accept(self, accept: Accept, session_id: str | None, events: list[Event]) -> None:
+    def _secure(self, decision: Agreement, hello: Hello, hello_body: bytes, now: float) -> bytes:
+        """Server: the ACCEPT frame, with the key exchange and the channels when the session
+        protects DATA (keys salted with the exact HELLO and ACCEPT bodies)."""
+        accept = decision.accept
+        key_pair = None
+        if accept.security_mode != _NO_PROTECTION:
+            key_pair = X25519KeyPair.generate()
+            accept = replace(accept, key_share=key_pair.public_bytes())
+        self._accepted = accept
+        frame = messages.encode(accept, decision.session_id, self._timestamp(now))
+        if key_pair is not None:
+            assert hello.key_share is not None  # HELLO validation guarantees it
+            self._open_channels(
+                key_pair, hello.key_share, hello_body, frame[HEADER_SIZE:], "server", accept
+            )
+        return frame
+
+    def _on_accept(
+        self, accept: Accept, session_id: str | None, accept_body: bytes, events: list[Event]
+    ) -> None:
         assert self._hello is not None
         if self.state != _HELLO_SENT:
             raise ProtocolError(f"ACCEPT is not allowed in {self.state}")
         if not session_id:
             raise InvalidMessageError("ACCEPT carries no session_id")
+        # The server holds the session established from now: a CLOSE ERROR for a refused
+        # ACCEPT must carry its id.
+        self.session_id = session_id
         if negotiate_version(accept.version, self._hello.version or "") != accept.version:
             raise CapabilityMismatchError(f"server chose version {accept.version!r}")
         offered = set(self._hello.algorithms)
@@ -666,9 +730,44 @@ class Protocol:
             raise CapabilityMismatchError(f"server chose algorithms not offered: {foreign}")
         if accept.security_scanning is False and self._hello.security_scanning:
             log.info("scanning_declined_by_server")
+        offered_modes = self._hello.security_modes or (_NO_PROTECTION,)
+        if accept.security_mode not in offered_modes:
+            raise CapabilityMismatchError(
+                f"server chose security mode {accept.security_mode!r}, not offered"
+            )
         self.session_id = session_id
+        if accept.security_mode != _NO_PROTECTION:
+            if accept.key_share is None or self._key_pair is None:
+                raise InvalidMessageError("ACCEPT of a protected session lacks 'key_share'")
+            assert self._hello_body is not None
+            self._open_channels(
+                self._key_pair, accept.key_share, self._hello_body, accept_body, "client", accept
+            )
         self._trigger("receive_accept")
         events.append(self._establish(accept, session_id))
+
+    def _open_channels(
+        self,
+        key_pair: X25519KeyPair,
+        peer_share: bytes,
+        hello_body: bytes,
+        accept_body: bytes,
+        role: Literal["client", "server"],
+        accept: Accept,
+    ) -> None:
+        """Derive this session's keys and set up the DATA sealing, one channel per direction."""
+        assert self.session_id is not None
+        with key_pair.agree(peer_share) as shared:
+            keys = derive_session_keys(
+                shared_secret=shared,
+                hello_bytes=hello_body,
+                accept_bytes=accept_body,
+                role=role,
+                psk=self._psk,
+            )
+        self._sealer = SealingChannel(keys.send, accept.security_mode, self.session_id)
+        self._opener = OpeningChannel(keys.receive, accept.security_mode, self.session_id)
+        keys.wipe()
 
     def _on_reject(self, reject: Reject, events: list[Event]) -> None:
         self._trigger("receive_reject")  # outside HELLO_SENT: a ProtocolError
@@ -706,6 +805,7 @@ class Protocol:
             ping_interval_ms=round(self.timeouts.ping_interval * 1000),
             ping_timeout_ms=round(self.timeouts.ping_timeout * 1000),
             extensions=accept.extensions,
+            security_mode=accept.security_mode,
         )
         return SessionEstablished(self.negotiated, session_id)
 
@@ -718,6 +818,8 @@ class Protocol:
         security_status: dict[str, Any] | None,
         events: list[Event],
     ) -> None:
+        if self._opener is not None:
+            content = self._opener.open(content)  # authenticate before anything else
         if algorithm not in self._algorithms:
             raise CapabilityMismatchError(f"DATA uses algorithm {algorithm!r}, not negotiated")
         if size > self._size_limit:
@@ -935,6 +1037,7 @@ class Protocol:
         return error
 
 
+_NO_PROTECTION = "NONE"
 _TINY = select.TINY
 _choose = select.choose
 _REGISTERED = frozenset(Algorithm)

@@ -18,6 +18,8 @@ import structlog
 from m2m_session.codecs import normalize_algorithms
 from m2m_session.codecs.token_native import available_encodings
 from m2m_session.codes import CloseReason
+from m2m_session.crypto.handshake import SecurityMode
+from m2m_session.crypto.keys import KeyMaterial
 from m2m_session.errors import ConfigError, M2MError
 from m2m_session.framing import DEFAULT_MAX_FRAME_SIZE
 from m2m_session.messages import Hello, Reject
@@ -46,6 +48,9 @@ class Server:
         algorithms: Iterable[str] | str | None = None,
         require_scanning: bool = False,
         scan: ScanPolicy | None = None,
+        security_modes: Iterable[str] | None = None,
+        require_encryption: bool = False,
+        psk: bytes | KeyMaterial | None = None,
         hello_timeout: float = 30.0,
         session_timeout_ms: int = 300_000,
         ping_interval_ms: int = 60_000,
@@ -83,11 +88,16 @@ class Server:
             encodings=available_encodings() if encodings is None else tuple(encodings),
             require_scanning=require_scanning,
             scanning=scan is not None and scan.mode is not ScanMode.DISABLED,
+            security_modes=_checked_modes(security_modes),
+            require_encryption=require_encryption,
             session_timeout_ms=session_timeout_ms,
             max_payload_size=max_payload_size,
             extensions=dict(extensions or {}),
         )
         self._scan = scan
+        if psk is not None and not isinstance(psk, KeyMaterial):
+            psk = KeyMaterial(psk)  # refuses empty and short keys at start-up
+        self._psk = psk
         self._shutdown_timeout = shutdown_timeout
         self._max_frame_size = max_frame_size
         self._max_queue = max_queue
@@ -171,6 +181,7 @@ class Server:
             max_frame_size=self._max_frame_size,
             wall_clock_offset=time.time() - loop.time(),
             scan_policy=self._scan,
+            psk=self._psk,
         )
         session = Session(core, max_queue=self._max_queue, owner=self)
         return session
@@ -310,6 +321,16 @@ async def serve(
     )
     await server.start(host, port, ssl=ssl, **listen_options)
     return server
+
+
+def _checked_modes(modes: Iterable[str] | None) -> tuple[str, ...]:
+    if modes is None:
+        return tuple(mode.value for mode in SecurityMode)
+    checked = tuple(str(mode).upper() for mode in modes)
+    unknown = [mode for mode in checked if mode not in SecurityMode.__members__]
+    if unknown or not checked:
+        raise ConfigError(f"security modes must be among {', '.join(SecurityMode)}: {unknown}")
+    return checked
 
 
 def _address(sockname: Any) -> str:

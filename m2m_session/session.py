@@ -21,6 +21,9 @@ import structlog
 from m2m_session.codecs import normalize_algorithms
 from m2m_session.codecs.token_native import available_encodings
 from m2m_session.codes import CloseReason
+from m2m_session.crypto.exchange import X25519KeyPair
+from m2m_session.crypto.handshake import SecurityMode
+from m2m_session.crypto.keys import KeyMaterial
 from m2m_session.errors import (
     ConfigError,
     ContentBlockedError,
@@ -136,6 +139,8 @@ class Session(asyncio.Protocol):
         closing_timeout: float = 5.0,
         security_scanning: bool = False,
         scan: ScanPolicy | None = None,
+        encrypt: bool | Iterable[str] = False,
+        psk: bytes | KeyMaterial | None = None,
         max_payload_size: int = 0,
         agent_id: str | None = None,
         encodings: Iterable[str] | None = None,
@@ -149,11 +154,17 @@ class Session(asyncio.Protocol):
 
         ``algorithms`` lists names (strings or :class:`~m2m_session.Algorithm`) in preference
         order. ``security_scanning`` asks the server to scan; ``scan`` is this end's own
-        scanning policy (see :class:`~m2m_session.security.ScanPolicy`). Raises
+        scanning policy (see :class:`~m2m_session.security.ScanPolicy`). ``encrypt`` protects
+        DATA: ``True`` requires ``AEAD``, or give modes (``"AEAD"``, ``"HMAC"``) in preference
+        order; ``psk`` mixes a pre-shared key (32+ bytes) into the session keys. Raises
         ``NegotiationFailed`` on REJECT (``.code`` says why), ``NetworkError`` when the
         connection fails or no answer comes within ``handshake_timeout`` seconds, and
         ``ConfigError`` for invalid arguments.
         """
+        security_modes = _security_modes(encrypt)
+        key_pair = X25519KeyPair.generate() if security_modes else None
+        if psk is not None and not isinstance(psk, KeyMaterial):
+            psk = KeyMaterial(psk)  # refuses empty and short keys now, not mid-handshake
         hello = Hello(
             version=PROTOCOL_VERSION,
             algorithms=normalize_algorithms(algorithms),
@@ -163,6 +174,8 @@ class Session(asyncio.Protocol):
             max_payload_size=_non_negative("max_payload_size", max_payload_size),
             agent_id=_checked_agent_id(agent_id),
             extensions=dict(extensions or {}),
+            security_modes=security_modes,
+            key_share=key_pair.public_bytes() if key_pair is not None else None,
         )
         timeouts = make_timeouts(
             handshake=handshake_timeout,
@@ -181,6 +194,8 @@ class Session(asyncio.Protocol):
                 loop.time(),
                 timeouts=replace(timeouts, handshake=remaining),
                 scan_policy=scan,
+                key_pair=key_pair,
+                psk=psk,
                 max_frame_size=max_frame_size,
                 wall_clock_offset=time.time() - loop.time(),
             )
@@ -592,6 +607,23 @@ def make_timeouts(
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(str(exc)) from None
+
+
+def _security_modes(encrypt: bool | Iterable[str]) -> tuple[str, ...]:
+    """The HELLO ``security_modes`` for ``connect(encrypt=...)``; empty when not encrypting."""
+    if encrypt is False:
+        return ()
+    if encrypt is True:
+        return (SecurityMode.AEAD.value,)
+    modes = tuple(str(mode).upper() for mode in encrypt)
+    unknown = [mode for mode in modes if mode not in SecurityMode.__members__]
+    if unknown or not modes:
+        raise ConfigError(f"security modes must be among {', '.join(SecurityMode)}: {unknown}")
+    if SecurityMode.NONE in modes:
+        # NONE has no keys, so nothing would detect a man in the middle rewriting the offer
+        # down to it: encrypt= means protection is required.
+        raise ConfigError("encrypt= lists protected modes (AEAD, HMAC); NONE cannot be one")
+    return modes
 
 
 def _non_negative(name: str, value: int) -> int:

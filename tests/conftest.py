@@ -40,6 +40,7 @@ GUARDED_FILES = frozenset(
         "test_tls.py",
         "test_session_codecs.py",
         "test_session_security.py",
+        "test_session_encryption.py",
     }
 )
 
