@@ -25,8 +25,11 @@ from m2m_session import __version__, cli_codec, cli_scan
 from m2m_session.cli_scan import threshold as _threshold
 from m2m_session.clicommands import COMMANDS, Command, register
 from m2m_session.codes import CloseReason
+from m2m_session.crypto.keys import KeyMaterial
 from m2m_session.errors import (
     ConfigError,
+    IoError,
+    KeyMaterialError,
     M2MError,
     NegotiationFailed,
     NetworkError,
@@ -158,6 +161,49 @@ def _exit_status(error: M2MError) -> int:
     return EXIT_USAGE if isinstance(error, (ConfigError, NegotiationFailed)) else EXIT_FAILURE
 
 
+def _add_psk_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--psk-file",
+        default=None,
+        metavar="F",
+        help=(
+            "mix the pre-shared key in file F (its raw bytes, at least 32) into the session "
+            "keys; both peers need the same one"
+        ),
+    )
+
+
+def _load_psk(path: str | None) -> KeyMaterial | None:
+    """The key in ``path`` (raw bytes, none stripped), or ``None`` without ``--psk-file``.
+
+    Raises :class:`IoError` when the file cannot be read and :class:`KeyMaterialError` when
+    the key is empty or shorter than 32 bytes; the message never shows the key."""
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as file:
+            data = bytearray(file.read())
+    except OSError as exc:
+        raise IoError.wrap(exc) from exc
+    try:
+        return KeyMaterial(data)
+    finally:
+        data[:] = bytes(len(data))  # KeyMaterial holds its own copy
+
+
+def _psk_or_report(args: argparse.Namespace, *, as_json: bool = False) -> KeyMaterial | None:
+    """``--psk-file`` loaded; a failure is reported and re-raised as ``_UsageFailure``."""
+    try:
+        return _load_psk(args.psk_file)
+    except (IoError, KeyMaterialError) as error:
+        _report(error, as_json=as_json)
+        raise _UsageFailure from None
+
+
+class _UsageFailure(Exception):
+    """A configuration failure already reported on stderr: exit 2."""
+
+
 def _format_address(sockname: object) -> str:
     if isinstance(sockname, tuple) and len(sockname) >= 2:
         host, port = str(sockname[0]), sockname[1]
@@ -206,6 +252,12 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="REJECT clients that do not ask for security scanning (SECURITY_POLICY)",
     )
+    parser.add_argument(
+        "--require-encryption",
+        action="store_true",
+        help="REJECT clients that offer no AEAD or HMAC protection (SECURITY_POLICY)",
+    )
+    _add_psk_argument(parser)
     parser.add_argument(
         "--scan",
         choices=(ScanMode.MONITOR.value, ScanMode.BLOCKING.value),
@@ -270,8 +322,12 @@ async def _echo(session: Session) -> None:
 def _run_serve(args: argparse.Namespace) -> int:
     _setup_logging(args)
     try:
+        psk = _psk_or_report(args)
+    except _UsageFailure:
+        return EXIT_USAGE
+    try:
         policy = _scan_policy(args)
-        return asyncio.run(_serve(args, policy))
+        return asyncio.run(_serve(args, policy, psk))
     except M2MError as error:
         _report(error)
         return _exit_status(error)
@@ -293,7 +349,11 @@ def _scan_policy(args: argparse.Namespace) -> ScanPolicy | None:
     return policy
 
 
-async def _serve(args: argparse.Namespace, policy: ScanPolicy | None = None) -> int:
+async def _serve(
+    args: argparse.Namespace,
+    policy: ScanPolicy | None = None,
+    psk: KeyMaterial | None = None,
+) -> int:
     server = await serve(
         _echo,
         args.host,
@@ -303,6 +363,8 @@ async def _serve(args: argparse.Namespace, policy: ScanPolicy | None = None) -> 
         algorithms=args.algorithms,
         require_scanning=args.require_scanning,
         scan=policy,
+        require_encryption=args.require_encryption,
+        psk=psk,
         hello_timeout=args.hello_timeout,
         session_timeout_ms=args.session_timeout_ms,
         ping_interval_ms=args.ping_interval_ms,
@@ -383,6 +445,19 @@ def _send_arguments(parser: argparse.ArgumentParser) -> None:
         help="seconds to wait for the handshake and for each reply (default: %(default)g)",
     )
     parser.add_argument(
+        "--encrypt",
+        action="store_true",
+        help="protect every DATA: offer AEAD (ChaCha20-Poly1305); fail if the peer will not",
+    )
+    parser.add_argument(
+        "--encrypt-modes",
+        type=_security_modes,
+        default=None,
+        metavar="A,B",
+        help="with --encrypt: the modes to offer, in preference order (AEAD, HMAC)",
+    )
+    _add_psk_argument(parser)
+    parser.add_argument(
         "--json",
         action="store_true",
         help='print errors as the JSON error shape {"error": {"code", "message", ...}}',
@@ -390,20 +465,48 @@ def _send_arguments(parser: argparse.ArgumentParser) -> None:
     _add_logging_arguments(parser, default="warning")
 
 
+def _security_modes(text: str) -> list[str]:
+    modes = [mode.strip().upper() for mode in text.split(",") if mode.strip()]
+    allowed = ("AEAD", "HMAC")
+    wrong = [mode for mode in modes if mode not in allowed]
+    if not modes or wrong:
+        raise argparse.ArgumentTypeError(f"modes must be among {', '.join(allowed)}, not {text!r}")
+    return modes
+
+
+def _encrypt(args: argparse.Namespace) -> bool | list[str]:
+    """``connect(encrypt=...)`` from ``--encrypt`` and ``--encrypt-modes``."""
+    modes: list[str] | None = args.encrypt_modes
+    if modes is not None and not args.encrypt:
+        raise ConfigError("--encrypt-modes needs --encrypt")
+    if not args.encrypt:
+        return False
+    return True if modes is None else modes
+
+
 def _run_send(args: argparse.Namespace) -> int:
     _setup_logging(args)
     try:
-        asyncio.run(_send(args))
+        psk = _psk_or_report(args, as_json=args.json)
+    except _UsageFailure:
+        return EXIT_USAGE
+    try:
+        asyncio.run(_send(args, psk))
     except M2MError as error:
         _report(error, as_json=args.json)
         return _exit_status(error)
     return EXIT_OK
 
 
-async def _send(args: argparse.Namespace) -> None:
+async def _send(args: argparse.Namespace, psk: KeyMaterial | None = None) -> None:
     timeout: float = args.timeout
     session = await connect(
-        args.host, args.port, algorithms=args.algorithms, handshake_timeout=timeout
+        args.host,
+        args.port,
+        algorithms=args.algorithms,
+        handshake_timeout=timeout,
+        encrypt=_encrypt(args),
+        psk=psk,
     )
     reason = CloseReason.NORMAL
     try:

@@ -114,9 +114,11 @@ class Accept:
     max_payload_size: int = 0
     encoding: str | None = None
     extensions: dict[str, Any] = field(default_factory=dict)
-    #: The chosen DATA security mode and the server's ephemeral X25519 public key.
+    #: The chosen DATA security mode and the server's ephemeral X25519 public key; its
+    #: long-term (static) public key when it has one, for clients that pin it.
     security_mode: str = "NONE"
     key_share: bytes | None = None
+    static_key: bytes | None = None
 
     type = MessageType.ACCEPT
 
@@ -136,6 +138,8 @@ class Accept:
             body["security_mode"] = self.security_mode
         if self.key_share is not None:
             body["key_share"] = self.key_share
+        if self.static_key is not None:
+            body["static_key"] = self.static_key
         return body
 
 
@@ -461,6 +465,7 @@ def _parse_accept(payload: dict[str, Any]) -> Accept:
         extensions=_optional(payload, "extensions", dict, what, {}),
         security_mode=_optional(payload, "security_mode", str, what, "NONE"),
         key_share=_optional(payload, "key_share", bytes, what, None),
+        static_key=_optional(payload, "static_key", bytes, what, None),
     )
 
 

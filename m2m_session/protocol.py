@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import hmac
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -47,6 +48,7 @@ from m2m_session.errors import (
     CryptoError,
     DecompressionError,
     InvalidMessageError,
+    KeyExchangeError,
     M2MError,
     NegotiationFailed,
     NetworkError,
@@ -296,6 +298,7 @@ class Protocol:
         "_outbox",
         "_peer_agent_id",
         "_pending_pings",
+        "_pinned_key",
         "_plain_ok",
         "_psk",
         "_scan_blocking",
@@ -305,6 +308,7 @@ class Protocol:
         "_session_timeout",
         "_size_limit",
         "_stateful",
+        "_static_key",
         "_wall_offset",
         "negotiated",
         "role",
@@ -328,6 +332,8 @@ class Protocol:
         scan_policy: ScanPolicy | None = None,
         key_pair: X25519KeyPair | None = None,
         psk: bytes | KeyMaterial | None = None,
+        static_key: X25519KeyPair | None = None,
+        pinned_key: bytes | None = None,
     ) -> None:
         self.role = role
         self.state: str = _INITIAL
@@ -348,6 +354,9 @@ class Protocol:
         # the channels once keys are agreed.
         self._key_pair = key_pair
         self._psk = psk
+        # A server's long-term key, and the server key a client pins (cross-organisation).
+        self._static_key = static_key
+        self._pinned_key = pinned_key
         self._hello_body: bytes | None = None
         self._accepted: Accept | None = None
         self._sealer: SealingChannel | None = None
@@ -701,13 +710,15 @@ class Protocol:
         key_pair = None
         if accept.security_mode != _NO_PROTECTION:
             key_pair = X25519KeyPair.generate()
-            accept = replace(accept, key_share=key_pair.public_bytes())
+            static_public = self._static_key.public_bytes() if self._static_key else None
+            accept = replace(accept, key_share=key_pair.public_bytes(), static_key=static_public)
         self._accepted = accept
         frame = messages.encode(accept, decision.session_id, self._timestamp(now))
         if key_pair is not None:
             assert hello.key_share is not None  # HELLO validation guarantees it
+            static = None if self._static_key is None else (self._static_key, hello.key_share)
             self._open_channels(
-                key_pair, hello.key_share, hello_body, frame[HEADER_SIZE:], "server", accept
+                key_pair, hello.key_share, hello_body, frame[HEADER_SIZE:], "server", accept, static
             )
         return frame
 
@@ -740,11 +751,31 @@ class Protocol:
             if accept.key_share is None or self._key_pair is None:
                 raise InvalidMessageError("ACCEPT of a protected session lacks 'key_share'")
             assert self._hello_body is not None
+            static = self._check_static_key(accept.static_key)
             self._open_channels(
-                self._key_pair, accept.key_share, self._hello_body, accept_body, "client", accept
+                self._key_pair,
+                accept.key_share,
+                self._hello_body,
+                accept_body,
+                "client",
+                accept,
+                static,
             )
         self._trigger("receive_accept")
         events.append(self._establish(accept, session_id))
+
+    def _check_static_key(self, offered: bytes | None) -> tuple[X25519KeyPair, bytes] | None:
+        """Client: the static key to mix in, after checking it against the pinned one."""
+        pinned = self._pinned_key
+        if pinned is not None and (offered is None or not hmac.compare_digest(offered, pinned)):
+            raise KeyExchangeError(
+                KeyExchangeError.Case.INVALID_PUBLIC_KEY,
+                "the server's static key is not the pinned one",
+            )
+        if offered is None:
+            return None
+        assert self._key_pair is not None
+        return (self._key_pair, offered)
 
     def _open_channels(
         self,
@@ -754,17 +785,30 @@ class Protocol:
         accept_body: bytes,
         role: Literal["client", "server"],
         accept: Accept,
+        static: tuple[X25519KeyPair, bytes] | None = None,
     ) -> None:
-        """Derive this session's keys and set up the DATA sealing, one channel per direction."""
+        """Derive this session's keys and set up the DATA sealing, one channel per direction.
+
+        ``static`` (a key pair and the peer's public key) adds the server's long-term key to the
+        secret: the client's ephemeral key with the server's static one, so only the holder of
+        the pinned static key can derive the keys.
+        """
         assert self.session_id is not None
         with key_pair.agree(peer_share) as shared:
+            secret = bytearray(shared.buffer())
+        if static is not None:
+            with static[0].agree(static[1]) as static_shared:
+                secret += static_shared.buffer()
+        try:
             keys = derive_session_keys(
-                shared_secret=shared,
+                shared_secret=KeyMaterial(secret),
                 hello_bytes=hello_body,
                 accept_bytes=accept_body,
                 role=role,
                 psk=self._psk,
             )
+        finally:
+            secret[:] = bytes(len(secret))
         self._sealer = SealingChannel(keys.send, accept.security_mode, self.session_id)
         self._opener = OpeningChannel(keys.receive, accept.security_mode, self.session_id)
         keys.wipe()

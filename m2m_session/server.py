@@ -18,6 +18,7 @@ import structlog
 from m2m_session.codecs import normalize_algorithms
 from m2m_session.codecs.token_native import available_encodings
 from m2m_session.codes import CloseReason
+from m2m_session.crypto.exchange import X25519KeyPair
 from m2m_session.crypto.handshake import SecurityMode
 from m2m_session.crypto.keys import KeyMaterial
 from m2m_session.errors import ConfigError, M2MError
@@ -51,6 +52,7 @@ class Server:
         security_modes: Iterable[str] | None = None,
         require_encryption: bool = False,
         psk: bytes | KeyMaterial | None = None,
+        static_key: X25519KeyPair | None = None,
         hello_timeout: float = 30.0,
         session_timeout_ms: int = 300_000,
         ping_interval_ms: int = 60_000,
@@ -98,6 +100,8 @@ class Server:
         if psk is not None and not isinstance(psk, KeyMaterial):
             psk = KeyMaterial(psk)  # refuses empty and short keys at start-up
         self._psk = psk
+        # Long-term key: clients of other organisations pin its public half.
+        self._static_key = static_key
         self._shutdown_timeout = shutdown_timeout
         self._max_frame_size = max_frame_size
         self._max_queue = max_queue
@@ -182,6 +186,7 @@ class Server:
             wall_clock_offset=time.time() - loop.time(),
             scan_policy=self._scan,
             psk=self._psk,
+            static_key=self._static_key,
         )
         session = Session(core, max_queue=self._max_queue, owner=self)
         return session

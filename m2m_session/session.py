@@ -141,6 +141,7 @@ class Session(asyncio.Protocol):
         scan: ScanPolicy | None = None,
         encrypt: bool | Iterable[str] = False,
         psk: bytes | KeyMaterial | None = None,
+        pinned_key: bytes | None = None,
         max_payload_size: int = 0,
         agent_id: str | None = None,
         encodings: Iterable[str] | None = None,
@@ -156,11 +157,17 @@ class Session(asyncio.Protocol):
         order. ``security_scanning`` asks the server to scan; ``scan`` is this end's own
         scanning policy (see :class:`~m2m_session.security.ScanPolicy`). ``encrypt`` protects
         DATA: ``True`` requires ``AEAD``, or give modes (``"AEAD"``, ``"HMAC"``) in preference
-        order; ``psk`` mixes a pre-shared key (32+ bytes) into the session keys. Raises
+        order; ``psk`` mixes a pre-shared key (32+ bytes) into the session keys;
+        ``pinned_key`` is the server's static X25519 public key (32 bytes): the session is
+        refused unless the server proves it holds that key (implies ``encrypt=True``). Raises
         ``NegotiationFailed`` on REJECT (``.code`` says why), ``NetworkError`` when the
         connection fails or no answer comes within ``handshake_timeout`` seconds, and
         ``ConfigError`` for invalid arguments.
         """
+        if pinned_key is not None:
+            if len(pinned_key) != 32:
+                raise ConfigError("pinned_key must be a 32-byte X25519 public key")
+            encrypt = encrypt or True
         security_modes = _security_modes(encrypt)
         key_pair = X25519KeyPair.generate() if security_modes else None
         if psk is not None and not isinstance(psk, KeyMaterial):
@@ -196,6 +203,7 @@ class Session(asyncio.Protocol):
                 scan_policy=scan,
                 key_pair=key_pair,
                 psk=psk,
+                pinned_key=pinned_key,
                 max_frame_size=max_frame_size,
                 wall_clock_offset=time.time() - loop.time(),
             )

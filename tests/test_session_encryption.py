@@ -748,3 +748,56 @@ async def test_plain_hello_gets_no_key_share(net: Net) -> None:
     accept = await peer.handshake()
     assert "key_share" not in accept.payload
     assert accept.payload.get("security_mode") in (None, "NONE")
+
+
+# --- pinned static keys (cross-organisation) ---------------------------------------------------
+
+
+async def test_pinned_static_key_works_and_a_wrong_one_is_refused(net: Net) -> None:
+    static = X25519KeyPair.generate()
+    server = await net.server(static_key=static)
+    pinned = await net.client(server, pinned_key=static.public_bytes())
+    assert pinned.negotiated is not None
+    assert pinned.negotiated.security_mode == "AEAD"
+    await pinned.send("across organisations")
+    assert await pinned.recv() == "across organisations"
+    # A client that pinned another key refuses this server before any DATA.
+    with pytest.raises(CryptoError):
+        await net.client(server, pinned_key=X25519KeyPair.generate().public_bytes())
+
+
+async def test_a_server_without_the_pinned_key_cannot_complete(net: Net) -> None:
+    # An impostor offering its own static key in place of the pinned one is refused, and one
+    # that offers none is refused too.
+    impostor = await net.server(static_key=X25519KeyPair.generate())
+    plain = await net.server()
+    expected = X25519KeyPair.generate().public_bytes()
+    for server in (impostor, plain):
+        with pytest.raises(CryptoError):
+            await net.client(server, pinned_key=expected)
+
+
+async def test_copying_the_pinned_public_key_is_not_enough(net: Net) -> None:
+    # An impostor that shows the real server's public key without holding its private half
+    # completes the handshake, but cannot derive the keys: the first DATA fails.
+    real = X25519KeyPair.generate()
+
+    class Impostor(X25519KeyPair):
+        def public_bytes(self) -> bytes:
+            return real.public_bytes()
+
+    impostor = Impostor(X25519KeyPair.generate()._private)
+    received: list[bytes | str] = []
+
+    async def record(session: Session) -> None:
+        with contextlib.suppress(M2MError):
+            async for message in session:
+                received.append(message)
+
+    server = await net.server(record, static_key=impostor)
+    client = await net.client(server, pinned_key=real.public_bytes())
+    await client.send("for the real server only")
+    with pytest.raises(M2MError):
+        await client.recv()
+    assert client.close_reason is CloseReason.ERROR
+    assert received == []
