@@ -133,6 +133,11 @@ class AeadCipher:
         except Exception as exc:
             fail(AeadError(AeadError.Case.DECRYPTION_FAILED), exc)
 
+    @property
+    def primitive(self) -> ChaCha20Poly1305:
+        """The ``cryptography`` object, for callers that check nonces themselves."""
+        return self._aead
+
     def __repr__(self) -> str:
         return "AeadCipher(ChaCha20-Poly1305)"
 

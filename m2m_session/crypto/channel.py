@@ -24,12 +24,16 @@ raises the same family error, because the sequence is broken and the session mus
 
 from __future__ import annotations
 
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
 from m2m_session.crypto import mac
 from m2m_session.crypto.aead import TAG_SIZE as AEAD_TAG_SIZE
 from m2m_session.crypto.aead import AeadCipher, counter_nonce
 from m2m_session.crypto.handshake import SecurityMode
-from m2m_session.crypto.keys import KeyLike, KeyMaterial, key_bytes
+from m2m_session.crypto.keys import KeyLike, KeyMaterial, fail, key_bytes
 from m2m_session.errors import AeadError, CryptoError, HmacError
+
+_NONCE_PREFIX = bytes(4)  # nonce = 4 zero bytes || u64be sequence
 
 __all__ = ["MAX_SEQUENCE", "OpeningChannel", "SealingChannel", "sealed_overhead"]
 
@@ -52,7 +56,7 @@ def sealed_overhead(mode: SecurityMode | str) -> int:
 class _Channel:
     """State shared by both directions: mode, session id, key objects, counter."""
 
-    __slots__ = ("_aead", "_hmac_key", "_mode", "_sequence", "_sid")
+    __slots__ = ("_aead", "_cipher", "_hmac_key", "_mode", "_sequence", "_sid")
 
     def __init__(self, key: KeyLike | None, mode: SecurityMode | str, session_id: str) -> None:
         self._mode = SecurityMode(mode)
@@ -61,11 +65,15 @@ class _Channel:
         self._sid = session_id.encode("utf-8")
         self._sequence = 0
         self._aead: AeadCipher | None = None
+        # The primitive itself, called directly on the per-message path: the checks that
+        # AeadCipher makes per call hold here by construction (12-byte nonce, counter range).
+        self._cipher: ChaCha20Poly1305 | None = None
         self._hmac_key: KeyMaterial | None = None
         if self._mode is SecurityMode.AEAD:
             if key is None:
                 raise AeadError(AeadError.Case.INVALID_KEY, "no key given")
             self._aead = AeadCipher(key)
+            self._cipher = self._aead.primitive
         elif self._mode is SecurityMode.HMAC:
             if key is None:
                 raise HmacError(HmacError.Case.INVALID_KEY, "no key given")
@@ -101,6 +109,7 @@ class _Channel:
     def wipe(self) -> None:
         """Drop the key objects (the HMAC key buffer is zeroed); the channel is then unusable."""
         self._aead = None
+        self._cipher = None
         if self._hmac_key is not None:
             self._hmac_key.wipe()
 
@@ -121,6 +130,15 @@ class SealingChannel(_Channel):
         replaced). The counter advances only when sealing succeeds.
         """
         sequence = self._sequence
+        cipher = self._cipher
+        if cipher is not None and sequence <= MAX_SEQUENCE:
+            counter = sequence.to_bytes(8, "big")
+            try:
+                sealed = cipher.encrypt(_NONCE_PREFIX + counter, plaintext, self._sid + counter)
+            except Exception as exc:  # OverflowError for > 2**31 bytes, and the like
+                fail(AeadError(AeadError.Case.ENCRYPTION_FAILED), exc)
+            self._sequence = sequence + 1
+            return sealed
         if self._mode is SecurityMode.NONE:
             self._sequence = sequence + 1
             return bytes(plaintext)
@@ -200,11 +218,16 @@ class OpeningChannel(_Channel):
                 raise AeadError(
                     AeadError.Case.DATA_TOO_SHORT, f"at least {AEAD_TAG_SIZE} bytes needed"
                 )
-            if sequence > MAX_SEQUENCE or self._aead is None:
+            cipher = self._cipher
+            if sequence > MAX_SEQUENCE or cipher is None:
                 raise AeadError(
                     AeadError.Case.DECRYPTION_FAILED, "sequence exhausted or channel wiped"
                 )
-            return self._aead.open(counter_nonce(sequence), sealed, self._ad(sequence))
+            counter = sequence.to_bytes(8, "big")
+            try:
+                return cipher.decrypt(_NONCE_PREFIX + counter, sealed, self._sid + counter)
+            except Exception as exc:  # InvalidTag: tampered, replayed, reordered, dropped
+                fail(AeadError(AeadError.Case.DECRYPTION_FAILED), exc)
         plaintext, tag = mac.split(sealed)
         if sequence > MAX_SEQUENCE or self._hmac_key is None or self._hmac_key.wiped:
             raise HmacError(
