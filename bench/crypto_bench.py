@@ -1,0 +1,327 @@
+"""m2m_session crypto benchmark: encrypted sessions (AEAD, HMAC) against plaintext, in one run.
+
+    .venv/bin/python bench/crypto_bench.py           # the full run, about a minute
+    .venv/bin/python bench/crypto_bench.py --quick   # smaller counts, one repetition
+
+The echo server runs in a separate spawned process (it accepts AEAD, HMAC and NONE); the
+clients run here. Every measurement alternates the modes back to back, ``reps`` times, and the
+ratio reported is the median of the paired per-repetition ratios (mode / plaintext), as in
+bench/run.py. See bench/CRYPTO.md for the method and the last results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import multiprocessing
+import os
+import platform
+import statistics
+import sys
+import time
+import traceback
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+import bench_procs
+from bench_workloads import HOST, BenchError, m2m_echo
+
+import m2m_session
+
+CTX = multiprocessing.get_context("spawn")
+
+#: The modes compared; "NONE" is the plaintext baseline (``encrypt=False``).
+MODES = ("NONE", "AEAD", "HMAC")
+#: AEAD must reach this share of the plaintext rate at 1 KB.
+TARGET = 0.8
+#: No compressor on either side: the payloads are random, and the sessions negotiate NONE.
+ALGORITHMS = "NONE"
+
+
+@dataclass(frozen=True)
+class Config:
+    reps: int = 5
+    rt_1k: int = 3_000
+    pipe_1k: int = 10_000
+    rt_64k: int = 400
+    pipe_64k: int = 1_000
+    handshakes: int = 300
+    warmup: int = 50
+
+
+FULL = Config()
+QUICK = Config(reps=1, rt_1k=500, pipe_1k=2_000, rt_64k=100, pipe_64k=200, handshakes=100)
+
+
+@dataclass
+class Row:
+    metric: str
+    mode: str
+    rate: float  # best of the repetitions, per second
+    ratio: float  # median of the paired mode/plaintext ratios
+    target: str
+    result: str
+
+
+# --- the server (a spawned child) -----------------------------------------------------------------
+
+
+def server_main(conn: Connection) -> None:
+    def body() -> None:
+        bench_procs.quiet_logging()
+        bench_procs.run(_server(conn), False)
+
+    try:
+        body()
+    except BaseException:
+        conn.send(("error", traceback.format_exc()))
+        raise
+    finally:
+        conn.close()
+
+
+async def _server(conn: Connection) -> None:
+    server = await m2m_session.serve(
+        m2m_echo, HOST, 0, rate_limit=None, algorithms=ALGORITHMS, backlog=bench_procs.BACKLOG
+    )
+    commands = bench_procs.Commands(conn)
+    conn.send(("ready", server.sockets[0].getsockname()[1]))
+    try:
+        while (await commands.get())[0] != "stop":
+            pass
+    finally:
+        commands.close()
+        server.close()
+        await server.wait_closed()
+    conn.send(("stopped",))
+
+
+# --- workloads (clients, here) --------------------------------------------------------------------
+
+
+def _encrypt(mode: str) -> bool | list[str]:
+    return False if mode == "NONE" else [mode]
+
+
+async def _connect(port: int, mode: str) -> m2m_session.Session:
+    session = await m2m_session.Session.connect(
+        HOST, port, algorithms=ALGORITHMS, encrypt=_encrypt(mode)
+    )
+    negotiated = session.negotiated
+    if negotiated is None or negotiated.security_mode != mode:
+        raise BenchError(f"asked for {mode}, negotiated {negotiated}")
+    return session
+
+
+async def round_trips(port: int, mode: str, count: int, payload: bytes, warmup: int) -> float:
+    session = await _connect(port, mode)
+    try:
+        for _ in range(warmup):
+            await session.send(payload)
+            await session.recv()
+        started = time.perf_counter()
+        for _ in range(count):
+            await session.send(payload)
+            if await session.recv() != payload:
+                raise BenchError("echo differs from what was sent")
+        return time.perf_counter() - started
+    finally:
+        await session.close()
+
+
+async def pipelined(port: int, mode: str, count: int, payload: bytes, warmup: int) -> float:
+    session = await _connect(port, mode)
+
+    async def send_all(n: int) -> None:
+        for _ in range(n):
+            await session.send(payload)
+
+    async def receive_all(n: int) -> None:
+        for _ in range(n):
+            if await session.recv() != payload:
+                raise BenchError("echo differs from what was sent")
+
+    try:
+        await asyncio.gather(send_all(warmup), receive_all(warmup))
+        started = time.perf_counter()
+        await asyncio.gather(send_all(count), receive_all(count))
+        return time.perf_counter() - started
+    finally:
+        await session.close()
+
+
+async def handshakes(port: int, mode: str, count: int, payload: bytes, warmup: int) -> float:
+    """connect (HELLO -> ACCEPT, with an X25519 exchange when encrypting) then close, in
+    sequence; no DATA."""
+    del payload
+    for _ in range(warmup):
+        await (await _connect(port, mode)).close()
+    started = time.perf_counter()
+    for _ in range(count):
+        await (await _connect(port, mode)).close()
+    return time.perf_counter() - started
+
+
+Workload = Callable[[int, str, int, bytes, int], Awaitable[float]]
+
+
+async def _paired(
+    label: str,
+    workload: Workload,
+    port: int,
+    modes: tuple[str, ...],
+    count: int,
+    payload: bytes,
+    cfg: Config,
+) -> dict[str, list[float]]:
+    """Each repetition runs every mode back to back (the order rotating); rates per mode."""
+    rates: dict[str, list[float]] = {mode: [] for mode in modes}
+    for rep in range(cfg.reps):
+        order = list(modes[rep % len(modes) :] + modes[: rep % len(modes)])
+        for mode in order:
+            gc.collect()
+            seconds = await workload(port, mode, count, payload, cfg.warmup)
+            rates[mode].append(count / seconds)
+        base = rates["NONE"][-1]
+        print(
+            f"  {label:<28} rep {rep + 1}: "
+            + "   ".join(
+                f"{mode} {rates[mode][-1]:>9,.0f}/s ({rates[mode][-1] / base:.2f})"
+                for mode in modes
+            ),
+            flush=True,
+        )
+    return rates
+
+
+def _rows(metric: str, rates: dict[str, list[float]], target: float | None) -> list[Row]:
+    rows = []
+    for mode, samples in rates.items():
+        ratio = statistics.median(m / b for m, b in zip(samples, rates["NONE"], strict=True))
+        targeted = target is not None and mode == "AEAD"
+        rows.append(
+            Row(
+                metric=metric,
+                mode="plaintext" if mode == "NONE" else mode,
+                rate=max(samples),
+                ratio=ratio,
+                target=f">= {target:.1f}x" if targeted else "",
+                result=("PASS" if ratio >= target else "MISS") if targeted and target else "",
+            )
+        )
+    return rows
+
+
+async def measure(port: int, cfg: Config) -> list[Row]:
+    small, large = os.urandom(1024), os.urandom(64 * 1024)
+    rows: list[Row] = []
+    plan: list[tuple[str, str, Workload, int, bytes, float | None]] = [
+        ("rt 1KB", f"round trips/s, 1 KB ({cfg.rt_1k:,})", round_trips, cfg.rt_1k, small, TARGET),
+        (
+            "pipe 1KB",
+            f"pipelined msgs/s, 1 KB ({cfg.pipe_1k:,})",
+            pipelined,
+            cfg.pipe_1k,
+            small,
+            TARGET,
+        ),
+        ("rt 64KB", f"round trips/s, 64 KB ({cfg.rt_64k:,})", round_trips, cfg.rt_64k, large, None),
+        (
+            "pipe 64KB",
+            f"pipelined msgs/s, 64 KB ({cfg.pipe_64k:,})",
+            pipelined,
+            cfg.pipe_64k,
+            large,
+            None,
+        ),
+    ]
+    for label, metric, workload, count, payload, target in plan:
+        rates = await _paired(label, workload, port, MODES, count, payload, cfg)
+        rows += _rows(metric, rates, target)
+    rates = await _paired(
+        "handshakes (connect+close)", handshakes, port, ("NONE", "AEAD"), cfg.handshakes, b"", cfg
+    )
+    rows += _rows(f"handshakes/s, sequential ({cfg.handshakes:,})", rates, None)
+    for row in rows[-2:]:
+        row.mode = "no key exchange" if row.mode == "plaintext" else "X25519 + HKDF (AEAD)"
+    return rows
+
+
+# --- output ---------------------------------------------------------------------------------------
+
+
+def format_table(rows: list[Row]) -> str:
+    header = ("metric", "mode", "rate", "vs plaintext", "target", "result")
+    lines = [
+        (r.metric, r.mode, f"{r.rate:,.0f}/s", f"{r.ratio:.2f}x", r.target, r.result) for r in rows
+    ]
+    widths = [max(len(line[i]) for line in [header, *lines]) for i in range(len(header))]
+
+    def line(cells: tuple[str, ...]) -> str:
+        out = [
+            cell.rjust(w) if i in (2, 3) else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return "| " + " | ".join(out) + " |"
+
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(header), rule, *(line(cells) for cells in lines)])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="smaller counts, one repetition")
+    parser.add_argument("--reps", type=int, help="repetitions of each measurement")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when the target is missed")
+    args = parser.parse_args(argv)
+    cfg = QUICK if args.quick else FULL
+    if args.reps:
+        cfg = Config(**{**asdict(cfg), "reps": args.reps})
+
+    bench_procs.quiet_logging()
+    print("m2m_session crypto benchmark: AEAD and HMAC sessions vs plaintext, loopback")
+    print(
+        f"  python {platform.python_version()}; {platform.machine()}, {os.cpu_count()} CPUs;"
+        f" m2m_session {m2m_session.__version__}; payloads os.urandom, algorithm {ALGORITHMS}"
+    )
+    print(f"  config: {asdict(cfg)}\n", flush=True)
+
+    conn, child_end = CTX.Pipe()
+    process = CTX.Process(target=server_main, args=(child_end,), daemon=True)
+    process.start()
+    child_end.close()
+    started = time.perf_counter()
+    try:
+        if not conn.poll(60):
+            raise BenchError("the server did not start")
+        ready: tuple[Any, ...] = conn.recv()
+        if ready[0] != "ready":
+            raise BenchError(f"server failed: {ready}")
+        rows = bench_procs.run(measure(ready[1], cfg), False)
+    finally:
+        if process.is_alive():
+            conn.send(("stop",))
+            if conn.poll(10):
+                conn.recv()
+        process.join(10)
+        if process.is_alive():
+            process.terminate()
+            process.join(5)
+        conn.close()
+    elapsed = time.perf_counter() - started
+
+    print()
+    print(format_table(rows))
+    print(
+        f"\nrate: the best of {cfg.reps}; vs plaintext: the median of the {cfg.reps} paired"
+        f" (back-to-back) ratios; total {elapsed:.0f} s"
+    )
+    missed = [row for row in rows if row.result == "MISS"]
+    return 1 if args.strict and missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
