@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: demo test lint types unit bench bench-codecs docs clean
+.PHONY: demo test lint types unit bench bench-codecs bench-crypto docs clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ bench: $(STAMP_RUN)
 
 bench-codecs: $(STAMP_DEV)
 	$(PY) bench/codecs_bench.py
+
+bench-crypto: $(STAMP_RUN)
+	$(PY) bench/crypto_bench.py
 
 docs: $(STAMP_RUN)
 	$(PY) docs/update_state_machine.py
