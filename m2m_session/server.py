@@ -304,10 +304,12 @@ async def serve(
     """Start a server on ``host:port`` (port 0 picks a free one; see ``server.sockets``).
 
     ``handler(session)`` runs for every accepted session; when it returns the session is closed
-    NORMAL, when it raises the session alone is closed ERROR and the error logged. Further
-    keyword options (``closing_timeout``, ``shutdown_timeout``, ``max_payload_size``,
-    ``encodings``, ``extensions``, ``max_frame_size``, ``max_queue``, and ``backlog`` or
-    ``reuse_port`` for the listener) are passed on.
+    NORMAL, when it raises the session alone is closed ERROR and the error logged. ``scan`` is
+    the server's scanning policy. Further keyword options are passed on to :class:`Server`:
+    DATA protection (``security_modes``, ``require_encryption``, ``psk``, ``static_key``),
+    ``closing_timeout``, ``shutdown_timeout``, ``max_payload_size``, ``encodings``,
+    ``extensions``, ``max_frame_size``, ``max_queue``, and ``backlog`` or ``reuse_port`` for
+    the listener.
     """
     listen_options = {k: options.pop(k) for k in ("backlog", "reuse_port") if k in options}
     server = Server(
