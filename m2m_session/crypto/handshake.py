@@ -35,8 +35,7 @@ from types import TracebackType
 from typing import Literal
 
 from m2m_session.crypto.hierarchy import hkdf_sha256
-from m2m_session.crypto.keys import MIN_SYMMETRIC_KEY_SIZE, KeyMaterial, key_bytes, key_size
-from m2m_session.errors import KeyMaterialError
+from m2m_session.crypto.keys import KeyMaterial, check_key_size, key_bytes, key_size
 
 __all__ = [
     "C2S_INFO",
@@ -145,14 +144,7 @@ class SessionKeys:
 
 def _psk_bytes(psk: bytes | KeyMaterial) -> bytes | bytearray | memoryview:
     raw = key_bytes(psk)
-    size = key_size(raw)
-    if size == 0:
-        raise KeyMaterialError(KeyMaterialError.Case.EMPTY, "pre-shared key")
-    if size < MIN_SYMMETRIC_KEY_SIZE:
-        raise KeyMaterialError(
-            KeyMaterialError.Case.TOO_SHORT,
-            f"pre-shared key: {size} bytes, at least {MIN_SYMMETRIC_KEY_SIZE} required",
-        )
+    check_key_size(key_size(raw), what="pre-shared key")
     return raw
 
 
@@ -176,14 +168,7 @@ def derive_session_keys(
     if role not in ("client", "server"):
         raise ValueError("role must be 'client' or 'server'")
     secret = key_bytes(shared_secret)
-    size = key_size(secret)
-    if size == 0:
-        raise KeyMaterialError(KeyMaterialError.Case.EMPTY, "shared secret")
-    if size < MIN_SYMMETRIC_KEY_SIZE:
-        raise KeyMaterialError(
-            KeyMaterialError.Case.TOO_SHORT,
-            f"shared secret: {size} bytes, at least {MIN_SYMMETRIC_KEY_SIZE} required",
-        )
+    check_key_size(key_size(secret), what="shared secret")
     salt = transcript_hash(hello_bytes, accept_bytes)
     ikm = bytearray(secret)
     c2s = s2c = bytearray()

@@ -87,13 +87,7 @@ class KeyMaterial:
         self._key_id = key_id
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError("key material must be bytes-like")
-        size = memoryview(data).nbytes
-        if size == 0:
-            raise KeyMaterialError(KeyMaterialError.Case.EMPTY)
-        if size < min_size:
-            raise KeyMaterialError(
-                KeyMaterialError.Case.TOO_SHORT, f"{size} bytes, at least {min_size} required"
-            )
+        check_key_size(memoryview(data).nbytes, min_size)
         self._buf = bytearray(data)
 
     @classmethod
@@ -201,6 +195,18 @@ def key_bytes(key: KeyLike) -> bytes | bytearray | memoryview:
 def key_size(key: bytes | bytearray | memoryview) -> int:
     """Length in bytes of a bytes-like key."""
     return memoryview(key).nbytes
+
+
+def check_key_size(size: int, min_size: int = MIN_SYMMETRIC_KEY_SIZE, what: str = "") -> None:
+    """``KeyMaterialError(EMPTY)`` for 0 bytes, ``TOO_SHORT`` under ``min_size``; ``what``
+    names the key in the message."""
+    if size == 0:
+        raise KeyMaterialError(KeyMaterialError.Case.EMPTY, what)
+    if size < min_size:
+        prefix = f"{what}: " if what else ""
+        raise KeyMaterialError(
+            KeyMaterialError.Case.TOO_SHORT, f"{prefix}{size} bytes, at least {min_size} required"
+        )
 
 
 def _zero(buf: bytearray) -> None:
