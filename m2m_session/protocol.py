@@ -275,7 +275,6 @@ class Protocol:
     """One session's protocol state. Create with :meth:`client` or :meth:`server`."""
 
     __slots__ = (
-        "_accepted",
         "_algorithms",
         "_close_reason",
         "_closing_deadline",
@@ -358,7 +357,6 @@ class Protocol:
         self._static_key = static_key
         self._pinned_key = pinned_key
         self._hello_body: bytes | None = None
-        self._accepted: Accept | None = None
         self._sealer: SealingChannel | None = None
         self._opener: OpeningChannel | None = None
         self._scanner: Scanner | None = None
@@ -424,9 +422,7 @@ class Protocol:
         self._trigger("send_hello")
         frame = messages.encode(self._hello, None, self._timestamp(now))
         self._hello_body = frame[HEADER_SIZE:]  # the key schedule is salted with these bytes
-        self._outbox.append(frame)
-        self.stats.messages_sent += 1
-        self.stats.bytes_sent += len(frame)
+        self._queue_frame(frame)
         self._handshake_deadline = now + self.timeouts.handshake
 
     def send_data(
@@ -682,11 +678,10 @@ class Protocol:
         assert self._negotiator is not None
         self._peer_agent_id = hello.agent_id
         decision = self._negotiator(hello)
-        accept_frame = b""
         if isinstance(decision, Agreement):
             self.session_id = decision.session_id
             try:
-                accept_frame = self._secure(decision, hello, hello_body, now)
+                accept, accept_frame = self._secure(decision, hello, hello_body, now)
             except CryptoError as exc:
                 decision = Reject(RejectCode.UNKNOWN, f"unusable key_share: {exc.message}")
         if isinstance(decision, Reject):
@@ -696,23 +691,21 @@ class Protocol:
             error = NegotiationFailed(decision.code, decision.message)
             events.append(self._end(None, decision.message, error, by_peer=False, clean=False))
             return
-        self._outbox.append(accept_frame)
-        self.stats.messages_sent += 1
-        self.stats.bytes_sent += len(accept_frame)
+        self._queue_frame(accept_frame)
         self._trigger("send_accept")
-        assert self._accepted is not None
-        events.append(self._establish(self._accepted, decision.session_id))
+        events.append(self._establish(accept, decision.session_id))
 
-    def _secure(self, decision: Agreement, hello: Hello, hello_body: bytes, now: float) -> bytes:
-        """Server: the ACCEPT frame, with the key exchange and the channels when the session
-        protects DATA (keys salted with the exact HELLO and ACCEPT bodies)."""
+    def _secure(
+        self, decision: Agreement, hello: Hello, hello_body: bytes, now: float
+    ) -> tuple[Accept, bytes]:
+        """Server: the ACCEPT to send and its frame, with the key exchange and the channels when
+        the session protects DATA (keys salted with the exact HELLO and ACCEPT bodies)."""
         accept = decision.accept
         key_pair = None
         if accept.security_mode != _NO_PROTECTION:
             key_pair = X25519KeyPair.generate()
             static_public = self._static_key.public_bytes() if self._static_key else None
             accept = replace(accept, key_share=key_pair.public_bytes(), static_key=static_public)
-        self._accepted = accept
         frame = messages.encode(accept, decision.session_id, self._timestamp(now))
         if key_pair is not None:
             assert hello.key_share is not None  # HELLO validation guarantees it
@@ -720,7 +713,7 @@ class Protocol:
             self._open_channels(
                 key_pair, hello.key_share, hello_body, frame[HEADER_SIZE:], "server", accept, static
             )
-        return frame
+        return accept, frame
 
     def _on_accept(
         self, accept: Accept, session_id: str | None, accept_body: bytes, events: list[Event]
@@ -920,7 +913,10 @@ class Protocol:
 
     def _queue(self, message: messages.Message, now: float) -> None:
         session_id = None if isinstance(message, (Hello, Reject)) else self.session_id
-        frame = messages.encode(message, session_id, self._timestamp(now))
+        self._queue_frame(messages.encode(message, session_id, self._timestamp(now)))
+
+    def _queue_frame(self, frame: bytes) -> None:
+        """Queue an encoded control frame and count it."""
         self._outbox.append(frame)
         self.stats.messages_sent += 1
         self.stats.bytes_sent += len(frame)
