@@ -19,7 +19,7 @@ from m2m_session.codecs import normalize_algorithms
 from m2m_session.codecs.token_native import available_encodings
 from m2m_session.codes import CloseReason
 from m2m_session.crypto.exchange import X25519KeyPair
-from m2m_session.crypto.handshake import SecurityMode
+from m2m_session.crypto.handshake import SecurityMode, parse_modes
 from m2m_session.crypto.keys import KeyMaterial
 from m2m_session.errors import ConfigError, M2MError
 from m2m_session.framing import DEFAULT_MAX_FRAME_SIZE
@@ -333,11 +333,7 @@ async def serve(
 def _checked_modes(modes: Iterable[str] | None) -> tuple[str, ...]:
     if modes is None:
         return tuple(mode.value for mode in SecurityMode)
-    checked = tuple(str(mode).upper() for mode in modes)
-    unknown = [mode for mode in checked if mode not in SecurityMode.__members__]
-    if unknown or not checked:
-        raise ConfigError(f"security modes must be among {', '.join(SecurityMode)}: {unknown}")
-    return checked
+    return parse_modes(modes)
 
 
 def _address(sockname: Any) -> str:

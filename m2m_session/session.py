@@ -22,7 +22,7 @@ from m2m_session.codecs import normalize_algorithms
 from m2m_session.codecs.token_native import available_encodings
 from m2m_session.codes import CloseReason
 from m2m_session.crypto.exchange import X25519KeyPair
-from m2m_session.crypto.handshake import SecurityMode
+from m2m_session.crypto.handshake import SecurityMode, parse_modes
 from m2m_session.crypto.keys import KeyMaterial
 from m2m_session.errors import (
     ConfigError,
@@ -623,10 +623,7 @@ def _security_modes(encrypt: bool | Iterable[str]) -> tuple[str, ...]:
         return ()
     if encrypt is True:
         return (SecurityMode.AEAD.value,)
-    modes = tuple(str(mode).upper() for mode in encrypt)
-    unknown = [mode for mode in modes if mode not in SecurityMode.__members__]
-    if unknown or not modes:
-        raise ConfigError(f"security modes must be among {', '.join(SecurityMode)}: {unknown}")
+    modes = parse_modes(encrypt)
     if SecurityMode.NONE in modes:
         # NONE has no keys, so nothing would detect a man in the middle rewriting the offer
         # down to it: encrypt= means protection is required.

@@ -30,12 +30,13 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Literal
 
 from m2m_session.crypto.hierarchy import hkdf_sha256
 from m2m_session.crypto.keys import KeyMaterial, check_key_size, key_bytes, key_size
+from m2m_session.errors import ConfigError
 
 __all__ = [
     "C2S_INFO",
@@ -45,6 +46,7 @@ __all__ = [
     "SecurityMode",
     "SessionKeys",
     "derive_session_keys",
+    "parse_modes",
     "select_mode",
     "transcript_hash",
 ]
@@ -69,6 +71,15 @@ class SecurityMode(enum.StrEnum):
     HMAC = "HMAC"
     #: Nothing: plaintext as before.
     NONE = "NONE"
+
+
+def parse_modes(modes: Iterable[str]) -> tuple[str, ...]:
+    """Configured mode names, upper-cased; ``ConfigError`` for an empty list or an unknown name."""
+    parsed = tuple(str(mode).upper() for mode in modes)
+    unknown = [mode for mode in parsed if mode not in SecurityMode.__members__]
+    if unknown or not parsed:
+        raise ConfigError(f"security modes must be among {', '.join(SecurityMode)}: {unknown}")
+    return parsed
 
 
 def select_mode(offered: Sequence[str], acceptable: Sequence[str]) -> SecurityMode | None:
