@@ -115,10 +115,12 @@ class Accept:
     encoding: str | None = None
     extensions: dict[str, Any] = field(default_factory=dict)
     #: The chosen DATA security mode and the server's ephemeral X25519 public key; its
-    #: long-term (static) public key when it has one, for clients that pin it.
+    #: long-term (static) public key when it has one, for clients that pin it; and the proof
+    #: that it derived from the client's exact HELLO (crypto.handshake.accept_confirmation).
     security_mode: str = "NONE"
     key_share: bytes | None = None
     static_key: bytes | None = None
+    key_confirmation: bytes | None = None
 
     type = MessageType.ACCEPT
 
@@ -140,6 +142,8 @@ class Accept:
             body["key_share"] = self.key_share
         if self.static_key is not None:
             body["static_key"] = self.static_key
+        if self.key_confirmation is not None:
+            body["key_confirmation"] = self.key_confirmation
         return body
 
 
@@ -466,6 +470,7 @@ def _parse_accept(payload: dict[str, Any]) -> Accept:
         security_mode=_optional(payload, "security_mode", str, what, "NONE"),
         key_share=_optional(payload, "key_share", bytes, what, None),
         static_key=_optional(payload, "static_key", bytes, what, None),
+        key_confirmation=_optional(payload, "key_confirmation", bytes, what, None),
     )
 
 

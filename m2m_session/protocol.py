@@ -40,7 +40,11 @@ from m2m_session.codecs import (
 from m2m_session.codes import CloseReason, RejectCode
 from m2m_session.crypto.channel import OpeningChannel, SealingChannel
 from m2m_session.crypto.exchange import X25519KeyPair
-from m2m_session.crypto.handshake import derive_session_keys
+from m2m_session.crypto.handshake import (
+    accept_confirmation,
+    check_accept_confirmation,
+    derive_session_keys,
+)
 from m2m_session.crypto.keys import KeyMaterial
 from m2m_session.errors import (
     CapabilityMismatchError,
@@ -698,21 +702,36 @@ class Protocol:
     def _secure(
         self, decision: Agreement, hello: Hello, hello_body: bytes, now: float
     ) -> tuple[Accept, bytes]:
-        """Server: the ACCEPT to send and its frame, with the key exchange and the channels when
-        the session protects DATA (keys salted with the exact HELLO and ACCEPT bodies)."""
+        """Server: the ACCEPT to send and its frame, with the key exchange, the key
+        confirmation and the channels when the session protects DATA (docs/protocol.md §9)."""
         accept = decision.accept
-        key_pair = None
-        if accept.security_mode != _NO_PROTECTION:
-            key_pair = X25519KeyPair.generate()
-            static_public = self._static_key.public_bytes() if self._static_key else None
-            accept = replace(accept, key_share=key_pair.public_bytes(), static_key=static_public)
-        frame = messages.encode(accept, decision.session_id, self._timestamp(now))
-        if key_pair is not None:
-            assert hello.key_share is not None  # HELLO validation guarantees it
-            static = None if self._static_key is None else (self._static_key, hello.key_share)
-            self._open_channels(
-                key_pair, hello.key_share, hello_body, frame[HEADER_SIZE:], "server", accept, static
+        if accept.security_mode == _NO_PROTECTION:
+            return accept, messages.encode(accept, decision.session_id, self._timestamp(now))
+        assert hello.key_share is not None  # HELLO validation guarantees it
+        key_pair = X25519KeyPair.generate()
+        static_public = self._static_key.public_bytes() if self._static_key else None
+        static = None if self._static_key is None else (self._static_key, hello.key_share)
+        secret = self._shared_secret(key_pair, hello.key_share, static)
+        try:
+            confirmation = accept_confirmation(
+                shared_secret=secret,
+                hello_bytes=hello_body,
+                security_mode=accept.security_mode,
+                key_share=key_pair.public_bytes(),
+                static_key=static_public,
+                session_id=decision.session_id,
+                psk=self._psk,
             )
+            accept = replace(
+                accept,
+                key_share=key_pair.public_bytes(),
+                static_key=static_public,
+                key_confirmation=confirmation,
+            )
+            frame = messages.encode(accept, decision.session_id, self._timestamp(now))
+            self._open_channels(secret, hello_body, frame[HEADER_SIZE:], "server", accept)
+        finally:
+            secret[:] = bytes(len(secret))
         return accept, frame
 
     def _on_accept(
@@ -745,15 +764,22 @@ class Protocol:
                 raise InvalidMessageError("ACCEPT of a protected session lacks 'key_share'")
             assert self._hello_body is not None
             static = self._check_static_key(accept.static_key)
-            self._open_channels(
-                self._key_pair,
-                accept.key_share,
-                self._hello_body,
-                accept_body,
-                "client",
-                accept,
-                static,
-            )
+            secret = self._shared_secret(self._key_pair, accept.key_share, static)
+            try:
+                # Before any DATA: a rewritten HELLO or ACCEPT, or a different PSK, stops here.
+                expected = accept_confirmation(
+                    shared_secret=secret,
+                    hello_bytes=self._hello_body,
+                    security_mode=accept.security_mode,
+                    key_share=accept.key_share,
+                    static_key=accept.static_key,
+                    session_id=session_id,
+                    psk=self._psk,
+                )
+                check_accept_confirmation(accept.key_confirmation, expected)
+                self._open_channels(secret, self._hello_body, accept_body, "client", accept)
+            finally:
+                secret[:] = bytes(len(secret))
         self._trigger("receive_accept")
         events.append(self._establish(accept, session_id))
 
@@ -770,38 +796,41 @@ class Protocol:
         assert self._key_pair is not None
         return (self._key_pair, offered)
 
-    def _open_channels(
-        self,
-        key_pair: X25519KeyPair,
-        peer_share: bytes,
-        hello_body: bytes,
-        accept_body: bytes,
-        role: Literal["client", "server"],
-        accept: Accept,
-        static: tuple[X25519KeyPair, bytes] | None = None,
-    ) -> None:
-        """Derive this session's keys and set up the DATA sealing, one channel per direction.
+    @staticmethod
+    def _shared_secret(
+        key_pair: X25519KeyPair, peer_share: bytes, static: tuple[X25519KeyPair, bytes] | None
+    ) -> bytearray:
+        """The X25519 secret, followed by the static one when a static key takes part, in a
+        buffer the caller zeroes.
 
-        ``static`` (a key pair and the peer's public key) adds the server's long-term key to the
-        secret: the client's ephemeral key with the server's static one, so only the holder of
-        the pinned static key can derive the keys.
+        ``static`` (a key pair and the peer's public key) adds the server's long-term key: the
+        client's ephemeral key with the server's static one, so only the holder of the pinned
+        static key can derive the keys.
         """
-        assert self.session_id is not None
         with key_pair.agree(peer_share) as shared:
             secret = bytearray(shared.buffer())
         if static is not None:
             with static[0].agree(static[1]) as static_shared:
                 secret += static_shared.buffer()
-        try:
-            keys = derive_session_keys(
-                shared_secret=KeyMaterial(secret),
-                hello_bytes=hello_body,
-                accept_bytes=accept_body,
-                role=role,
-                psk=self._psk,
-            )
-        finally:
-            secret[:] = bytes(len(secret))
+        return secret
+
+    def _open_channels(
+        self,
+        secret: bytearray,
+        hello_body: bytes,
+        accept_body: bytes,
+        role: Literal["client", "server"],
+        accept: Accept,
+    ) -> None:
+        """Derive this session's keys and set up the DATA sealing, one channel per direction."""
+        assert self.session_id is not None
+        keys = derive_session_keys(
+            shared_secret=KeyMaterial(secret),
+            hello_bytes=hello_body,
+            accept_bytes=accept_body,
+            role=role,
+            psk=self._psk,
+        )
         self._sealer = SealingChannel(keys.send, accept.security_mode, self.session_id)
         self._opener = OpeningChannel(keys.receive, accept.security_mode, self.session_id)
         keys.wipe()

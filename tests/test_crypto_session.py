@@ -24,6 +24,11 @@ from m2m_session.crypto import (
     transcript_hash,
 )
 from m2m_session.crypto.channel import MAX_SEQUENCE, sealed_overhead
+from m2m_session.crypto.handshake import (
+    CONFIRMATION_SIZE,
+    accept_confirmation,
+    check_accept_confirmation,
+)
 from m2m_session.errors import AeadError, CryptoError, HmacError, KeyMaterialError
 
 HELLO = b'{"type":"HELLO","security":["AEAD","HMAC"],"pub":"aaaa"}'
@@ -432,11 +437,47 @@ def test_aead_counter_exhaustion() -> None:
 
 
 def test_hmac_counter_exhaustion() -> None:
-    sealer = SealingChannel(b"h" * 32, SecurityMode.HMAC, SID)
+    sealer, opener = _pair(SecurityMode.HMAC)
     sealer._sequence = MAX_SEQUENCE
-    sealer.seal(b"last")
-    with pytest.raises(HmacError):
+    opener._sequence = MAX_SEQUENCE
+    last = sealer.seal(b"last")
+    assert opener.open(last) == b"last"
+    with pytest.raises(HmacError) as info:
         sealer.seal(b"one too many")
+    assert info.value.case is HmacError.Case.INVALID_KEY
+    assert "rekeyed" in str(info.value)
+    with pytest.raises(HmacError) as opened:
+        opener.open(last)
+    assert opened.value.case is HmacError.Case.VERIFICATION_FAILED
+
+
+@pytest.mark.parametrize(
+    ("mode", "library_error"),
+    [(SecurityMode.AEAD, "InvalidTag"), (SecurityMode.HMAC, "InvalidSignature")],
+)
+def test_open_failure_keeps_the_library_error_in_the_chain(
+    mode: SecurityMode, library_error: str
+) -> None:
+    sealer, opener = _pair(mode)
+    tampered = bytearray(sealer.seal(b"payload"))
+    tampered[0] ^= 1
+    with pytest.raises(CryptoError) as info:
+        opener.open(bytes(tampered))
+    # error -> its case -> the exception cryptography raised
+    case = info.value.__cause__
+    assert case is not None
+    assert type(case.__cause__).__name__ == library_error
+
+
+@pytest.mark.parametrize("mode", [SecurityMode.AEAD, SecurityMode.HMAC])
+def test_wiped_opener_refuses(mode: SecurityMode) -> None:
+    sealer, opener = _pair(mode)
+    sealed = sealer.seal(b"x")
+    opener.wipe()
+    with pytest.raises(_family(mode)) as info:
+        opener.open(sealed)
+    assert info.value.case is _fail_case(mode)
+    assert opener.poisoned
 
 
 # --- construction errors ----------------------------------------------------------------------
@@ -466,3 +507,45 @@ def test_channel_accepts_mode_names_and_key_material() -> None:
     with pytest.raises(HmacError):
         sealer.seal(b"after wipe")
     assert "q" * 4 not in repr(sealer)
+
+
+# --- ACCEPT key confirmation ----------------------------------------------------------------------
+
+
+def _confirmation(**changes: object) -> bytes:
+    fields: dict[str, object] = {
+        "shared_secret": b"s" * 32,
+        "hello_bytes": b"hello body",
+        "security_mode": "AEAD",
+        "key_share": b"k" * 32,
+        "static_key": None,
+        "session_id": SID,
+        "psk": None,
+    }
+    fields.update(changes)
+    return accept_confirmation(**fields)  # type: ignore[arg-type]
+
+
+def test_accept_confirmation_binds_every_input() -> None:
+    base = _confirmation()
+    assert len(base) == CONFIRMATION_SIZE
+    assert _confirmation() == base  # deterministic
+    for change in (
+        {"shared_secret": b"t" * 32},
+        {"hello_bytes": b"hello bodY"},
+        {"security_mode": "HMAC"},
+        {"key_share": b"j" * 32},
+        {"static_key": b"p" * 32},
+        {"session_id": SID + "x"},
+        {"psk": b"q" * 32},
+    ):
+        assert _confirmation(**change) != base, change
+
+
+def test_check_accept_confirmation() -> None:
+    good = _confirmation()
+    check_accept_confirmation(good, good)
+    for received in (None, good[:-1] + bytes([good[-1] ^ 1]), b""):
+        with pytest.raises(HmacError) as info:
+            check_accept_confirmation(received, good)
+        assert info.value.case is HmacError.Case.VERIFICATION_FAILED

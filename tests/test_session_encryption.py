@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import struct
 from collections.abc import Callable
 from typing import Any
 
 import msgpack
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from m2m_session import (
     CloseReason,
@@ -507,29 +511,20 @@ async def test_attack_with_compression_is_an_authentication_failure(
 async def test_hello_downgrade_never_delivers(
     net: Net, relays: StartRelay, offer: Any, rewritten: list[str]
 ) -> None:
+    """Every rewrite of the offer fails the handshake itself: the server's key confirmation
+    was computed over the HELLO it received, not the one the client sent (or the server
+    picks a mode the client never offered). No DATA is ever sent, so none can leak."""
     recorder = Recorder()
     server = await net.server(recorder)
     relay: Relay = await relays(server, rewrite_hello_modes(rewritten))
-    message = f"secret {MARKER}"
-    try:
-        client = await net.client(relay.port, encrypt=offer)
-    except M2MError:
-        client = None  # the handshake failed: acceptable
-    if client is not None:
-        await send_ignoring_end(client, message)
-        await settle(recorder)
-        assert recorder.received == [], "a DATA was delivered after a downgraded HELLO"
-        assert len(recorder.errors) == 1
-        assert isinstance(recorder.errors[0], CryptoError), repr(recorder.errors[0])
-        _, error = await drain_until_error(client)
-        assert isinstance(error, M2MError)
-        assert client.close_reason is CloseReason.ERROR
+    with pytest.raises(M2MError) as info:
+        await net.client(relay.port, encrypt=offer)
+    if "HMAC" in rewritten:
+        assert isinstance(info.value, HmacError), repr(info.value)
+        assert info.value.case is HmacError.Case.VERIFICATION_FAILED
     await asyncio.sleep(0.05)
     assert recorder.received == [], "a DATA was delivered after a downgraded HELLO"
-    if "HMAC" not in rewritten:
-        # (A downgrade to HMAC is detected one message late: that message's plaintext has
-        # crossed the wire, since HMAC mode gives no confidentiality.)
-        assert MARKER.encode() not in bytes(relay.wire[C2S]), "plaintext after a downgrade"
+    assert MARKER.encode() not in bytes(relay.wire[C2S]), "plaintext after a downgrade"
 
 
 # --- 4. pre-shared keys --------------------------------------------------------------------------
@@ -557,30 +552,22 @@ async def test_same_psk_works(net: Net, relays: StartRelay, as_key_material: boo
 async def test_psk_mismatch_fails_and_delivers_nothing(
     net: Net, relays: StartRelay, client_psk: bytes | None, server_psk: bytes | None
 ) -> None:
+    """Different (or one-sided) PSKs are caught by the ACCEPT's key confirmation, before any
+    DATA; the client closes with ERROR and the server's session ends with it."""
     recorder = Recorder()
     server = await net.server(recorder, psk=server_psk)
     relay: Relay = await relays(server)
     options: dict[str, Any] = {"encrypt": True}
     if client_psk is not None:
         options["psk"] = client_psk
-    try:
-        client = await net.client(relay.port, **options)
-    except M2MError:
-        client = None
-        assert client_psk is None or server_psk is None, "different PSKs: handshake should pass"
-    if client is not None:
-        await send_ignoring_end(client, "hello with the wrong key")
-        await settle(recorder)
-        assert recorder.received == [], "a DATA was delivered under mismatched keys"
-        _, error = await drain_until_error(client)
-        assert isinstance(error, M2MError)
-        assert client.close_reason is CloseReason.ERROR
-        assert len(recorder.errors) == 1
-        assert isinstance(recorder.errors[0], AeadError), repr(recorder.errors[0])
-        server_session = recorder.sessions[0]
-        await eventually(lambda: server_session.close_reason is not None)
-        assert server_session.close_reason is CloseReason.ERROR
-    await asyncio.sleep(0.05)
+    with pytest.raises(HmacError) as info:
+        await net.client(relay.port, **options)
+    assert info.value.case is HmacError.Case.VERIFICATION_FAILED
+    assert "pre-shared" in str(info.value)
+    await eventually(lambda: bool(recorder.sessions))
+    server_session = recorder.sessions[0]
+    await eventually(lambda: server_session.close_reason is not None)
+    assert server_session.close_reason is CloseReason.ERROR
     assert recorder.received == []
 
 
@@ -685,6 +672,20 @@ async def _read_body(peer: RawPeer) -> bytes:
         return await peer.reader.readexactly(length)
 
 
+def _documented_confirmation(
+    ikm: bytes, hello_body: bytes, mode: str, server_share: bytes, session_id: str
+) -> bytes:
+    """docs/protocol.md §9 key confirmation, written from the text (no static key here)."""
+
+    def lp(part: bytes) -> bytes:
+        return len(part).to_bytes(4, "big") + part
+
+    salt = hashlib.sha256(lp(hello_body)).digest()
+    key = HKDF(hashes.SHA256(), 32, salt, b"m2m-session-v1 confirm").derive(ikm)
+    fields = lp(mode.encode()) + lp(server_share) + lp(b"") + lp(session_id.encode())
+    return hmac.new(key, fields, hashlib.sha256).digest()
+
+
 @pytest.mark.parametrize("mode", ["AEAD", "HMAC"])
 async def test_key_schedule_interoperates_with_a_hand_built_client(net: Net, mode: str) -> None:
     """A raw peer computes the documented key schedule from the exact HELLO / ACCEPT bodies and
@@ -709,6 +710,11 @@ async def test_key_schedule_interoperates_with_a_hand_built_client(net: Net, mod
     assert type(server_share) is bytes
     assert len(server_share) == 32
     session_id = accept["session_id"]
+    with ours.agree(server_share) as shared:  # wiped when the block ends
+        secret = bytes(shared.buffer())
+    assert accept["payload"]["key_confirmation"] == _documented_confirmation(
+        secret + PSK, hello_body, mode, server_share, session_id
+    ), "the ACCEPT's key confirmation is not the documented construction"
     keys = derive_session_keys(
         shared_secret=ours.agree(server_share),
         hello_bytes=hello_body,
@@ -779,7 +785,7 @@ async def test_a_server_without_the_pinned_key_cannot_complete(net: Net) -> None
 
 async def test_copying_the_pinned_public_key_is_not_enough(net: Net) -> None:
     # An impostor that shows the real server's public key without holding its private half
-    # completes the handshake, but cannot derive the keys: the first DATA fails.
+    # cannot compute the ACCEPT's key confirmation: the handshake fails, nothing is sent.
     real = X25519KeyPair.generate()
 
     class Impostor(X25519KeyPair):
@@ -795,9 +801,7 @@ async def test_copying_the_pinned_public_key_is_not_enough(net: Net) -> None:
                 received.append(message)
 
     server = await net.server(record, static_key=impostor)
-    client = await net.client(server, pinned_key=real.public_bytes())
-    await client.send("for the real server only")
-    with pytest.raises(M2MError):
-        await client.recv()
-    assert client.close_reason is CloseReason.ERROR
+    with pytest.raises(HmacError) as info:
+        await net.client(server, pinned_key=real.public_bytes())
+    assert info.value.case is HmacError.Case.VERIFICATION_FAILED
     assert received == []

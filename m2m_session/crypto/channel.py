@@ -20,20 +20,30 @@ or two directions. After ``2**64`` messages the sealer refuses to continue.
 
 Any failure to open poisons the :class:`OpeningChannel`: every later :meth:`OpeningChannel.open`
 raises the same family error, because the sequence is broken and the session must close.
+
+Per-message cost matters here (every DATA of an encrypted session passes through), so the AEAD
+paths call the primitive directly with no checks that construction already guarantees, and the
+HMAC paths copy a context keyed once per channel instead of keying one per message (keying is
+two SHA-256 blocks, about half the cost of a 1 KB tag). ``bench/crypto_bench.py`` measures it.
 """
 
 from __future__ import annotations
 
+from typing import NoReturn
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hmac as _hmac
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from m2m_session.crypto import mac
 from m2m_session.crypto.aead import TAG_SIZE as AEAD_TAG_SIZE
-from m2m_session.crypto.aead import AeadCipher, counter_nonce
+from m2m_session.crypto.aead import AeadCipher
 from m2m_session.crypto.handshake import SecurityMode
-from m2m_session.crypto.keys import KeyLike, KeyMaterial, fail, key_bytes
+from m2m_session.crypto.keys import KeyLike, chain, fail
 from m2m_session.errors import AeadError, CryptoError, HmacError
 
 _NONCE_PREFIX = bytes(4)  # nonce = 4 zero bytes || u64be sequence
+_MAC_TAG_SIZE = mac.TAG_SIZE
 
 __all__ = ["MAX_SEQUENCE", "OpeningChannel", "SealingChannel", "sealed_overhead"]
 
@@ -49,14 +59,14 @@ def sealed_overhead(mode: SecurityMode | str) -> int:
     if mode is SecurityMode.AEAD:
         return AEAD_TAG_SIZE
     if mode is SecurityMode.HMAC:
-        return mac.TAG_SIZE
+        return _MAC_TAG_SIZE
     return 0
 
 
 class _Channel:
     """State shared by both directions: mode, session id, key objects, counter."""
 
-    __slots__ = ("_aead", "_cipher", "_hmac_key", "_mode", "_sequence", "_sid")
+    __slots__ = ("_cipher", "_hmac", "_mode", "_sequence", "_sid")
 
     def __init__(self, key: KeyLike | None, mode: SecurityMode | str, session_id: str) -> None:
         self._mode = SecurityMode(mode)
@@ -64,26 +74,17 @@ class _Channel:
             raise TypeError("session_id must be a str")
         self._sid = session_id.encode("utf-8")
         self._sequence = 0
-        self._aead: AeadCipher | None = None
-        # The primitive itself, called directly on the per-message path: the checks that
-        # AeadCipher makes per call hold here by construction (12-byte nonce, counter range).
+        # Exactly one of these is set for AEAD / HMAC; NONE has neither.
         self._cipher: ChaCha20Poly1305 | None = None
-        self._hmac_key: KeyMaterial | None = None
+        self._hmac: _hmac.HMAC | None = None
         if self._mode is SecurityMode.AEAD:
             if key is None:
                 raise AeadError(AeadError.Case.INVALID_KEY, "no key given")
-            self._aead = AeadCipher(key)
-            self._cipher = self._aead.primitive
+            self._cipher = AeadCipher(key).primitive  # AeadCipher checks the key
         elif self._mode is SecurityMode.HMAC:
             if key is None:
                 raise HmacError(HmacError.Case.INVALID_KEY, "no key given")
-            raw = key_bytes(key)
-            size = memoryview(raw).nbytes
-            if size < mac.MIN_KEY_SIZE:
-                raise HmacError(
-                    HmacError.Case.INVALID_KEY, f"got {size} bytes, at least 32 required"
-                )
-            self._hmac_key = KeyMaterial(raw, key_id="channel-hmac")
+            self._hmac = mac.keyed(key)
 
     @property
     def mode(self) -> SecurityMode:
@@ -100,18 +101,20 @@ class _Channel:
         """The sequence number of the next message (the count of messages so far)."""
         return self._sequence
 
-    def _mac_input(self, sequence: int, plaintext: _Buffer) -> bytes:
-        return self._sid + sequence.to_bytes(8, "big") + bytes(plaintext)
-
-    def _ad(self, sequence: int) -> bytes:
-        return self._sid + sequence.to_bytes(8, "big")
-
     def wipe(self) -> None:
-        """Drop the key objects (the HMAC key buffer is zeroed); the channel is then unusable."""
-        self._aead = None
+        """Drop the key objects; the channel is then unusable.
+
+        The keys live inside OpenSSL contexts, which OpenSSL cleanses when it frees them; Python
+        cannot reach them before that (docs/crypto.md says how far wiping goes).
+        """
         self._cipher = None
-        if self._hmac_key is not None:
-            self._hmac_key.wipe()
+        self._hmac = None
+
+    def _exhausted(self) -> CryptoError:
+        message = "sequence numbers exhausted; the session must be rekeyed"
+        if self._mode is SecurityMode.AEAD:
+            return AeadError(AeadError.Case.ENCRYPTION_FAILED, message)
+        return HmacError(HmacError.Case.INVALID_KEY, message)
 
     def __reduce_ex__(self, protocol: object) -> tuple[object, ...]:
         raise TypeError(f"{type(self).__name__} cannot be pickled")
@@ -130,33 +133,26 @@ class SealingChannel(_Channel):
         replaced). The counter advances only when sealing succeeds.
         """
         sequence = self._sequence
+        if sequence > MAX_SEQUENCE:
+            raise self._exhausted()
+        counter = sequence.to_bytes(8, "big")
         cipher = self._cipher
-        if cipher is not None and sequence <= MAX_SEQUENCE:
-            counter = sequence.to_bytes(8, "big")
+        if cipher is not None:
             try:
                 sealed = cipher.encrypt(_NONCE_PREFIX + counter, plaintext, self._sid + counter)
             except Exception as exc:  # OverflowError for > 2**31 bytes, and the like
                 fail(AeadError(AeadError.Case.ENCRYPTION_FAILED), exc)
-            self._sequence = sequence + 1
-            return sealed
-        if self._mode is SecurityMode.NONE:
-            self._sequence = sequence + 1
-            return bytes(plaintext)
-        if sequence > MAX_SEQUENCE:
-            if self._mode is SecurityMode.AEAD:
-                raise AeadError(
-                    AeadError.Case.ENCRYPTION_FAILED, "sequence numbers exhausted; rekey"
-                )
-            raise HmacError(HmacError.Case.INVALID_KEY, "sequence numbers exhausted; rekey")
-        if self._mode is SecurityMode.AEAD:
-            if self._aead is None:
-                raise AeadError(AeadError.Case.INVALID_KEY, "channel wiped")
-            sealed = self._aead.seal(counter_nonce(sequence), plaintext, self._ad(sequence))
+        elif self._hmac is not None:
+            ctx = self._hmac.copy()
+            ctx.update(self._sid + counter)
+            ctx.update(plaintext)
+            sealed = bytes(plaintext) + ctx.finalize()
+        elif self._mode is SecurityMode.NONE:
+            sealed = bytes(plaintext)
+        elif self._mode is SecurityMode.AEAD:
+            raise AeadError(AeadError.Case.INVALID_KEY, "channel wiped")
         else:
-            if self._hmac_key is None or self._hmac_key.wiped:
-                raise HmacError(HmacError.Case.INVALID_KEY, "channel wiped")
-            tag = mac.sign(self._hmac_key, self._mac_input(sequence, plaintext))
-            sealed = bytes(plaintext) + tag
+            raise HmacError(HmacError.Case.INVALID_KEY, "channel wiped")
         self._sequence = sequence + 1
         return sealed
 
@@ -178,15 +174,6 @@ class OpeningChannel(_Channel):
         """True once an open has failed; every later open then fails too."""
         return self._poison is not None
 
-    def _poisoned_error(self) -> CryptoError:
-        if self._mode is SecurityMode.AEAD:
-            return AeadError(
-                AeadError.Case.DECRYPTION_FAILED, "channel closed after an earlier failure"
-            )
-        return HmacError(
-            HmacError.Case.VERIFICATION_FAILED, "channel closed after an earlier failure"
-        )
-
     def open(self, sealed: _Buffer) -> bytes:
         """Check ``sealed`` as message number :attr:`sequence` and return its plaintext.
 
@@ -195,46 +182,78 @@ class OpeningChannel(_Channel):
         same with ``HmacError(DATA_TOO_SHORT)`` under 32 bytes and
         ``HmacError(VERIFICATION_FAILED)``. Any failure poisons the channel.
         """
-        if self._poison is not None:
-            raise self._poisoned_error()
-        if self._mode is SecurityMode.NONE:
-            self._sequence += 1
-            return bytes(sealed)
-        try:
-            plaintext = self._open(sealed)
-        except CryptoError as exc:
-            self._poison = exc
-            raise
-        except Exception:
-            self._poison = self._poisoned_error()
-            raise
-        self._sequence += 1
-        return plaintext
-
-    def _open(self, sealed: _Buffer) -> bytes:
         sequence = self._sequence
-        if self._mode is SecurityMode.AEAD:
-            if memoryview(sealed).nbytes < AEAD_TAG_SIZE:
-                raise AeadError(
-                    AeadError.Case.DATA_TOO_SHORT, f"at least {AEAD_TAG_SIZE} bytes needed"
-                )
-            cipher = self._cipher
-            if sequence > MAX_SEQUENCE or cipher is None:
-                raise AeadError(
-                    AeadError.Case.DECRYPTION_FAILED, "sequence exhausted or channel wiped"
-                )
+        cipher = self._cipher
+        if cipher is not None and self._poison is None and sequence <= MAX_SEQUENCE:
             counter = sequence.to_bytes(8, "big")
             try:
-                return cipher.decrypt(_NONCE_PREFIX + counter, sealed, self._sid + counter)
+                plaintext = cipher.decrypt(_NONCE_PREFIX + counter, sealed, self._sid + counter)
             except Exception as exc:  # InvalidTag: tampered, replayed, reordered, dropped
-                fail(AeadError(AeadError.Case.DECRYPTION_FAILED), exc)
-        plaintext, tag = mac.split(sealed)
-        if sequence > MAX_SEQUENCE or self._hmac_key is None or self._hmac_key.wiped:
-            raise HmacError(
-                HmacError.Case.VERIFICATION_FAILED, "sequence exhausted or channel wiped"
+                self._refuse(self._aead_failure(sealed), exc)
+            self._sequence = sequence + 1
+            return plaintext
+        return self._open_other(sealed)
+
+    def _open_other(self, sealed: _Buffer) -> bytes:
+        """HMAC and NONE, and every refusal that does not need the cipher to decide."""
+        if self._poison is not None:
+            raise self._poisoned_error()
+        mode = self._mode
+        if mode is SecurityMode.NONE:
+            self._sequence += 1
+            return bytes(sealed)
+        if self._sequence > MAX_SEQUENCE or (self._cipher is None and self._hmac is None):
+            error: CryptoError = (
+                AeadError(AeadError.Case.DECRYPTION_FAILED, "sequence exhausted or channel wiped")
+                if mode is SecurityMode.AEAD
+                else HmacError(
+                    HmacError.Case.VERIFICATION_FAILED, "sequence exhausted or channel wiped"
+                )
             )
-        mac.verify(self._hmac_key, self._mac_input(sequence, plaintext), tag)
-        return plaintext
+            self._refuse(error, None)
+        view = memoryview(sealed)
+        size = view.nbytes
+        if size < _MAC_TAG_SIZE:
+            self._refuse(
+                HmacError(
+                    HmacError.Case.DATA_TOO_SHORT, f"{size} bytes, at least {_MAC_TAG_SIZE} needed"
+                ),
+                None,
+            )
+        assert self._hmac is not None  # AEAD with a cipher never reaches here
+        body = view[: size - _MAC_TAG_SIZE]
+        ctx = self._hmac.copy()
+        ctx.update(self._sid + self._sequence.to_bytes(8, "big"))
+        ctx.update(body)
+        try:
+            ctx.verify(bytes(view[size - _MAC_TAG_SIZE :]))  # constant-time comparison
+        except InvalidSignature as exc:
+            self._refuse(HmacError(HmacError.Case.VERIFICATION_FAILED), exc)
+        self._sequence += 1
+        return bytes(body)
+
+    @staticmethod
+    def _aead_failure(sealed: _Buffer) -> AeadError:
+        size = memoryview(sealed).nbytes
+        if size < AEAD_TAG_SIZE:
+            return AeadError(
+                AeadError.Case.DATA_TOO_SHORT, f"{size} bytes, at least {AEAD_TAG_SIZE} needed"
+            )
+        return AeadError(AeadError.Case.DECRYPTION_FAILED)
+
+    def _refuse(self, error: CryptoError, cause: BaseException | None) -> NoReturn:
+        """Poison the channel with ``error`` (``cause`` chained under it) and raise it."""
+        self._poison = chain(error, cause)
+        raise error
+
+    def _poisoned_error(self) -> CryptoError:
+        if self._mode is SecurityMode.AEAD:
+            return AeadError(
+                AeadError.Case.DECRYPTION_FAILED, "channel closed after an earlier failure"
+            )
+        return HmacError(
+            HmacError.Case.VERIFICATION_FAILED, "channel closed after an earlier failure"
+        )
 
     def __repr__(self) -> str:
         state = ", poisoned" if self._poison is not None else ""

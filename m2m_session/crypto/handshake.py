@@ -13,6 +13,18 @@ frame bodies, and optionally a pre-shared key, :func:`derive_session_keys` compu
 and returns them oriented by role: the client sends with ``k_c2s`` and receives with ``k_s2c``,
 the server the other way round.
 
+The server also proves, inside the ACCEPT itself, that it derived from the HELLO the client
+sent, so a rewritten handshake fails before any DATA moves (:func:`accept_confirmation`)::
+
+    k_conf = HKDF-SHA256(ikm, salt = SHA-256(u32be(len(hello)) || hello),
+                         info = b"m2m-session-v1 confirm", 32)
+    key_confirmation = HMAC-SHA256(k_conf, lp(security_mode) || lp(key_share)
+                                           || lp(static_key or b"") || lp(session_id))
+
+where ``lp(x) = u32be(len(x)) || x``. Without it, a man in the middle who cut ``AEAD`` from an
+offer of ``AEAD, HMAC`` would have the client's first DATA cross in HMAC mode, readable, before
+the key mismatch showed.
+
 What this protects against (see docs/crypto.md for the full discussion):
 
 * any change to a byte of HELLO or ACCEPT (offered modes, chosen mode, public keys, ids) gives
@@ -23,28 +35,35 @@ What this protects against (see docs/crypto.md for the full discussion):
   client and another with the server and relay (and read) everything in between;
 * **with a PSK** (same-organisation agents, e.g. ``KeyHierarchy.shared_key(org)``) that attacker
   cannot derive either side's keys without the PSK, so his sessions fail on the first message;
-* pinned static peer keys are the cross-organisation alternative; they are not implemented yet.
+* a pinned static server key (the client's ephemeral key agreed with it is mixed into ``ikm``)
+  is the cross-organisation alternative: only the holder of that key can derive the keys.
 """
 
 from __future__ import annotations
 
 import enum
 import hashlib
+import hmac
 from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Literal
 
+from m2m_session.crypto import mac
 from m2m_session.crypto.hierarchy import hkdf_sha256
 from m2m_session.crypto.keys import KeyMaterial, check_key_size, key_bytes, key_size
-from m2m_session.errors import ConfigError
+from m2m_session.errors import ConfigError, HmacError
 
 __all__ = [
     "C2S_INFO",
+    "CONFIRMATION_SIZE",
+    "CONFIRM_INFO",
     "S2C_INFO",
     "SESSION_KEY_SIZE",
     "Role",
     "SecurityMode",
     "SessionKeys",
+    "accept_confirmation",
+    "check_accept_confirmation",
     "derive_session_keys",
     "parse_modes",
     "select_mode",
@@ -53,6 +72,8 @@ __all__ = [
 
 C2S_INFO = b"m2m-session-v1 c2s"
 S2C_INFO = b"m2m-session-v1 s2c"
+CONFIRM_INFO = b"m2m-session-v1 confirm"
+CONFIRMATION_SIZE = 32
 SESSION_KEY_SIZE = 32
 _U32_MAX = 2**32 - 1
 
@@ -102,14 +123,35 @@ def transcript_hash(hello_bytes: _Buffer, accept_bytes: _Buffer) -> bytes:
     The length prefixes make the split between the two bodies unambiguous. Bodies over
     ``2**32 - 1`` bytes are refused with ``ValueError``.
     """
-    digest = hashlib.sha256()
-    for part in (hello_bytes, accept_bytes):
+    return hashlib.sha256(_length_prefixed(hello_bytes, accept_bytes)).digest()
+
+
+def _length_prefixed(*parts: _Buffer) -> bytes:
+    """``u32be(len(p)) || p`` for each part: unambiguous concatenation."""
+    out = bytearray()
+    for part in parts:
         size = memoryview(part).nbytes
         if size > _U32_MAX:
-            raise ValueError("handshake frame body too long for the transcript")
-        digest.update(size.to_bytes(4, "big"))
-        digest.update(part)
-    return digest.digest()
+            raise ValueError("handshake field too long for the transcript")
+        out += size.to_bytes(4, "big")
+        out += part
+    return bytes(out)
+
+
+def _input_key(
+    shared_secret: bytes | bytearray | KeyMaterial, psk: bytes | KeyMaterial | None
+) -> bytearray:
+    """``shared_secret || psk`` in a buffer the caller zeroes."""
+    secret = key_bytes(shared_secret)
+    check_key_size(key_size(secret), what="shared secret")
+    ikm = bytearray(secret)
+    if psk is not None:
+        try:
+            ikm += _psk_bytes(psk)
+        except BaseException:
+            ikm[:] = bytes(len(ikm))
+            raise
+    return ikm
 
 
 class SessionKeys:
@@ -178,14 +220,10 @@ def derive_session_keys(
     """
     if role not in ("client", "server"):
         raise ValueError("role must be 'client' or 'server'")
-    secret = key_bytes(shared_secret)
-    check_key_size(key_size(secret), what="shared secret")
     salt = transcript_hash(hello_bytes, accept_bytes)
-    ikm = bytearray(secret)
+    ikm = _input_key(shared_secret, psk)
     c2s = s2c = bytearray()
     try:
-        if psk is not None:
-            ikm += _psk_bytes(psk)
         c2s = bytearray(hkdf_sha256(ikm, C2S_INFO, salt=salt, length=SESSION_KEY_SIZE))
         s2c = bytearray(hkdf_sha256(ikm, S2C_INFO, salt=salt, length=SESSION_KEY_SIZE))
         k_c2s = KeyMaterial(c2s, key_id="session-c2s")
@@ -197,3 +235,48 @@ def derive_session_keys(
     if role == "client":
         return SessionKeys(k_c2s, k_s2c, role=role, transcript=salt)
     return SessionKeys(k_s2c, k_c2s, role=role, transcript=salt)
+
+
+def accept_confirmation(
+    *,
+    shared_secret: bytes | bytearray | KeyMaterial,
+    hello_bytes: bytes,
+    security_mode: str,
+    key_share: bytes,
+    static_key: bytes | None,
+    session_id: str,
+    psk: bytes | KeyMaterial | None = None,
+) -> bytes:
+    """The ACCEPT's ``key_confirmation`` (construction in the module docstring).
+
+    The server computes it before encoding the ACCEPT; the client recomputes it with
+    :func:`check_accept_confirmation`. It binds the exact HELLO, the chosen mode, the server's
+    key shares and the session id to the shared secret (and the PSK, when there is one).
+    """
+    ikm = _input_key(shared_secret, psk)
+    key = bytearray()
+    try:
+        salt = hashlib.sha256(_length_prefixed(hello_bytes)).digest()
+        key = bytearray(hkdf_sha256(ikm, CONFIRM_INFO, salt=salt, length=CONFIRMATION_SIZE))
+        fields = _length_prefixed(
+            security_mode.encode("utf-8"), key_share, static_key or b"", session_id.encode("utf-8")
+        )
+        return mac.sign(key, fields)
+    finally:
+        ikm[:] = bytes(len(ikm))
+        key[:] = bytes(len(key))
+
+
+def check_accept_confirmation(received: bytes | None, expected: bytes) -> None:
+    """Compare in constant time; ``HmacError(VERIFICATION_FAILED)`` when absent or different."""
+    if received is None:
+        raise HmacError(
+            HmacError.Case.VERIFICATION_FAILED,
+            "the ACCEPT of a protected session carries no 'key_confirmation'",
+        )
+    if not hmac.compare_digest(received, expected):
+        raise HmacError(
+            HmacError.Case.VERIFICATION_FAILED,
+            "ACCEPT key confirmation does not match: the handshake was altered in transit, or "
+            "the two sides hold different pre-shared or static keys",
+        )

@@ -18,6 +18,7 @@ __all__ = [
     "MIN_KEY_SIZE",
     "TAG_SIZE",
     "append",
+    "keyed",
     "sign",
     "split",
     "verify",
@@ -41,6 +42,11 @@ def _checked_key(key: KeyLike) -> bytes | bytearray | memoryview:
 def _hmac_sha256(key: bytes | bytearray | memoryview) -> _hmac.HMAC:
     """A bare HMAC-SHA256 context for any key length (the RFC 4231 vectors use short keys)."""
     return _hmac.HMAC(key, hashes.SHA256())
+
+
+def keyed(key: KeyLike) -> _hmac.HMAC:
+    """An HMAC-SHA256 context keyed once, to ``copy()`` per message (the copy skips keying)."""
+    return _hmac_sha256(_checked_key(key))
 
 
 def sign(key: KeyLike, data: _Buffer) -> bytes:
