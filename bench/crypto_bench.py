@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import platform
 import statistics
+import struct
 import sys
 import time
 import traceback
@@ -28,6 +29,7 @@ from typing import Any
 
 import bench_procs
 from bench_workloads import HOST, BenchError, m2m_echo
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 import m2m_session
 
@@ -87,16 +89,98 @@ async def _server(conn: Connection) -> None:
     server = await m2m_session.serve(
         m2m_echo, HOST, 0, rate_limit=None, algorithms=ALGORITHMS, backlog=bench_procs.BACKLOG
     )
+    bare = await asyncio.start_server(_bare_echo, HOST, 0)
     commands = bench_procs.Commands(conn)
-    conn.send(("ready", server.sockets[0].getsockname()[1]))
+    ports = (server.sockets[0].getsockname()[1], bare.sockets[0].getsockname()[1])
+    conn.send(("ready", *ports))
     try:
         while (await commands.get())[0] != "stop":
             pass
     finally:
         commands.close()
-        server.close()
-        await server.wait_closed()
+        for listener in (server, bare):
+            listener.close()
+            await listener.wait_closed()
     conn.send(("stopped",))
+
+
+# --- the bare reference: length-prefixed frames over asyncio streams, no engine -------------------
+#
+# What the library alone costs: the same ChaCha20-Poly1305 calls per message (counter nonce,
+# 8-byte associated data) on a minimal echo, so "added by AEAD" can be compared between the
+# engine and code that does nothing else. The first byte of a connection picks the mode.
+
+_BARE_KEY = bytes(range(32))
+_LENGTH = struct.Struct(">I")
+
+
+class _BareCipher:
+    """Counter-nonce ChaCha20-Poly1305 in one direction, or the identity for ``NONE``."""
+
+    def __init__(self, mode: str) -> None:
+        self._aead = ChaCha20Poly1305(_BARE_KEY) if mode == "AEAD" else None
+        self._counter = 0
+
+    def _nonce(self) -> tuple[bytes, bytes]:
+        counter = self._counter.to_bytes(8, "big")
+        self._counter += 1
+        return bytes(4) + counter, counter
+
+    def seal(self, data: bytes) -> bytes:
+        if self._aead is None:
+            return data
+        nonce, ad = self._nonce()
+        return self._aead.encrypt(nonce, data, ad)
+
+    def open(self, data: bytes) -> bytes:
+        if self._aead is None:
+            return data
+        nonce, ad = self._nonce()
+        return self._aead.decrypt(nonce, data, ad)
+
+
+async def _read_frame(reader: asyncio.StreamReader) -> bytes:
+    return await reader.readexactly(_LENGTH.unpack(await reader.readexactly(4))[0])
+
+
+async def _bare_echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        mode = "AEAD" if await reader.readexactly(1) == b"A" else "NONE"
+        inbound, outbound = _BareCipher(mode), _BareCipher(mode)
+        while True:
+            message = inbound.open(await _read_frame(reader))
+            sealed = outbound.seal(message)
+            writer.write(_LENGTH.pack(len(sealed)) + sealed)
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pass
+    finally:
+        writer.close()
+
+
+async def bare_round_trips(port: int, mode: str, count: int, payload: bytes, warmup: int) -> float:
+    """Round trips against :func:`_bare_echo`: the library's cost with no engine around it."""
+    reader, writer = await asyncio.open_connection(HOST, port)
+    outbound, inbound = _BareCipher(mode), _BareCipher(mode)
+
+    async def one() -> bytes:
+        sealed = outbound.seal(payload)
+        writer.write(_LENGTH.pack(len(sealed)) + sealed)
+        await writer.drain()
+        return inbound.open(await _read_frame(reader))
+
+    try:
+        writer.write(b"A" if mode == "AEAD" else b"N")
+        for _ in range(warmup):
+            await one()
+        started = time.perf_counter()
+        for _ in range(count):
+            if await one() != payload:
+                raise BenchError("bare echo differs from what was sent")
+        return time.perf_counter() - started
+    finally:
+        writer.close()
+        await writer.wait_closed()
 
 
 # --- workloads (clients, here) --------------------------------------------------------------------
@@ -215,7 +299,7 @@ def _rows(metric: str, rates: dict[str, list[float]], target: float | None) -> l
     return rows
 
 
-async def measure(port: int, cfg: Config) -> list[Row]:
+async def measure(port: int, bare_port: int, cfg: Config) -> list[Row]:
     small, large = os.urandom(1024), os.urandom(64 * 1024)
     rows: list[Row] = []
     plan: list[tuple[str, str, Workload, int, bytes, float | None]] = [
@@ -242,6 +326,10 @@ async def measure(port: int, cfg: Config) -> list[Row]:
         rates = await _paired(label, workload, port, MODES, count, payload, cfg)
         rows += _rows(metric, rates, target)
     rates = await _paired(
+        "bare streams rt 1KB", bare_round_trips, bare_port, ("NONE", "AEAD"), cfg.rt_1k, small, cfg
+    )
+    rows += _rows(f"bare streams (no engine) round trips/s, 1 KB ({cfg.rt_1k:,})", rates, None)
+    rates = await _paired(
         "handshakes (connect+close)", handshakes, port, ("NONE", "AEAD"), cfg.handshakes, b"", cfg
     )
     rows += _rows(f"handshakes/s, sequential ({cfg.handshakes:,})", rates, None)
@@ -251,6 +339,21 @@ async def measure(port: int, cfg: Config) -> list[Row]:
 
 
 # --- output ---------------------------------------------------------------------------------------
+
+
+def _added_cost(rows: list[Row]) -> str:
+    """What AEAD adds to one 1 KB round trip, in the engine and in the bare reference."""
+
+    def added(prefix: str) -> float:
+        rates = {row.mode: row.rate for row in rows if row.metric.startswith(prefix)}
+        return 1e6 / rates["AEAD"] - 1e6 / rates["plaintext"]
+
+    engine = added("round trips/s, 1 KB")
+    bare = added("bare streams")
+    return (
+        f"AEAD adds per 1 KB round trip (best rates): engine {engine:.1f} us, bare streams "
+        f"{bare:.1f} us (4 ChaCha20-Poly1305 calls each: seal and open on both sides)"
+    )
 
 
 def format_table(rows: list[Row]) -> str:
@@ -300,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
         ready: tuple[Any, ...] = conn.recv()
         if ready[0] != "ready":
             raise BenchError(f"server failed: {ready}")
-        rows = bench_procs.run(measure(ready[1], cfg), False)
+        rows = bench_procs.run(measure(ready[1], ready[2], cfg), False)
     finally:
         if process.is_alive():
             conn.send(("stop",))
@@ -319,6 +422,7 @@ def main(argv: list[str] | None = None) -> int:
         f"\nrate: the best of {cfg.reps}; vs plaintext: the median of the {cfg.reps} paired"
         f" (back-to-back) ratios; total {elapsed:.0f} s"
     )
+    print(_added_cost(rows))
     missed = [row for row in rows if row.result == "MISS"]
     return 1 if args.strict and missed else 0
 
