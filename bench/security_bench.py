@@ -1,17 +1,23 @@
-"""Measure the security scanner on the labelled corpus in ``bench/security_corpus/corpus.jsonl``.
+"""Measure the security scanner on the labelled corpus in ``bench/security_corpus/``.
 
     .venv/bin/python bench/security_bench.py            # tables for tune and held-out, timings
+    .venv/bin/python bench/security_bench.py --split tune --by-file   # what rule work may read
     .venv/bin/python bench/security_bench.py --misses   # also list misclassified examples
     .venv/bin/python bench/security_bench.py --strict   # exit 1 when a target is missed
     .venv/bin/python bench/security_bench.py --detector learned    # the learned model instead
     .venv/bin/python bench/security_bench.py --detector combined   # rules + learned, max per type
 
-A row is ``{"text", "label", "split"}`` (``label`` a threat type or ``BENIGN``; ``split``
-``tune`` or ``heldout``); rows with ``raw_b64`` are scanned as those bytes (invalid UTF-8).
+The corpus is three files by three writers (bench/security_corpus/README.md): ``corpus.jsonl``
+and ``tune2.jsonl`` hold the ``tune`` rows, ``heldout.jsonl`` the ``heldout`` rows, written blind
+(its writer saw neither the rules nor the other files). A row is ``{"text", "label", "split"}``
+(``label`` a threat type or ``BENIGN``); rows with ``raw_b64`` are scanned as those bytes
+(invalid UTF-8).
 The predicted type of a row is the scan result's ``threat_type`` (the strongest finding at or
 over the threshold; none when safe). Per type: recall = predicted T / labelled T, precision =
 labelled T / predicted T. False-positive rate = benign rows predicted unsafe / benign rows.
-Rules are tuned on the ``tune`` split only; ``heldout`` is reported, not tuned on.
+Rules are tuned on the ``tune`` split only; ``heldout`` is reported, not tuned on: work on the
+rules runs ``--split tune`` (``--by-file`` shows how rules fitted to one writer fare on the
+other, the nearest thing to a held-out test that may be looked at row by row).
 
 ``--detector learned|combined`` loads the learned model (``--model``, default the shipped
 ``m2m_session/security/data/learned-v1.json``, written by ``bench/train_detector.py`` from the
@@ -31,24 +37,35 @@ from collections.abc import Callable
 from pathlib import Path
 
 from m2m_session.codes import ThreatType
-from m2m_session.security import Detector, RuleDetector, Scanner
+from m2m_session.security import Detector, Scanner
 from m2m_session.security.detectors import (
     DEFAULT_LEARNED_MODEL,
-    CombinedDetector,
     LearnedDetector,
+    combined_detector,
 )
 from m2m_session.security.training import fingerprint, train, training_rows
 
-CORPUS = Path(__file__).parent / "security_corpus" / "corpus.jsonl"
+CORPUS_DIR = Path(__file__).parent / "security_corpus"
+#: The corpus files, in reading order: two tune files by different writers, then the held-out.
+CORPUS_FILES = ("corpus.jsonl", "tune2.jsonl", "heldout.jsonl")
 RECALL_TARGET = 0.9
 FP_TARGET = 0.02
 MS_PER_KB_TARGET = 0.2
 
 
-def load(path: Path = CORPUS) -> list[dict[str, str]]:
-    """The corpus rows."""
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+def load(
+    directory: Path = CORPUS_DIR, splits: tuple[str, ...] = ("tune", "heldout")
+) -> list[dict[str, str]]:
+    """The corpus rows of ``splits``, each with ``file`` set to the file it came from."""
+    rows: list[dict[str, str]] = []
+    for name in CORPUS_FILES:
+        with (directory / name).open(encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip():
+                    row = json.loads(line)
+                    if row["split"] in splits:
+                        rows.append({**row, "file": name})
+    return rows
 
 
 def content(row: dict[str, str]) -> bytes:
@@ -61,14 +78,19 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
-def evaluate(scanner: Scanner, rows: list[dict[str, str]], split: str, misses: bool) -> bool:
-    """Print the quality table of one split; True when every target is met."""
-    subset = [row for row in rows if row["split"] == split]
+def evaluate(
+    scanner: Scanner, rows: list[dict[str, str]], split: str, misses: bool, file: str | None = None
+) -> bool:
+    """Print the quality table of one split (of one file); True when every target is met."""
+    subset = [row for row in rows if row["split"] == split and file in (None, row["file"])]
+    if not subset:
+        return True
     predicted: list[str] = []
     for row in subset:
         result = scanner.scan(content(row))
         predicted.append("BENIGN" if result.threat_type is None else str(result.threat_type))
-    print(f"\n== split: {split} ({len(subset)} rows) ==")
+    where = f", {file}" if file else ""
+    print(f"\n== split: {split}{where} ({len(subset)} rows) ==")
     print(f"{'type':<20}{'n':>5}{'recall':>9}{'precision':>11}  target recall ≥ {RECALL_TARGET}")
     all_ok = True
     for threat in ThreatType:
@@ -78,7 +100,10 @@ def evaluate(scanner: Scanner, rows: list[dict[str, str]], split: str, misses: b
             1 for row, p in zip(subset, predicted, strict=True) if row["label"] == label == p
         )
         claimed = sum(1 for p in predicted if p == label)
-        recall = hits / n if n else 0.0
+        if not n:
+            print(f"{label:<20}{n:>5}{'-':>9}{'-':>11}  (no rows of this type)")
+            continue
+        recall = hits / n
         precision = hits / claimed if claimed else 1.0
         ok = recall >= RECALL_TARGET
         all_ok &= ok
@@ -158,12 +183,11 @@ def timings(scanner: Scanner, rows: list[dict[str, str]]) -> bool:
     return all_ok
 
 
-def build_detector(
-    kind: str, rows: list[dict[str, str]], model: Path, retrain: bool
-) -> Detector | None:
+def build_detector(kind: str, model: Path, retrain: bool) -> Detector | None:
     """The detector ``--detector`` names (``None`` for the scanner's default rules)."""
     if kind == "rules":
         return None
+    rows = load(splits=("tune",))
     if retrain:
         learned = LearnedDetector.from_model(train(rows, split="tune"))
         print("learned model: trained in memory from the tune split")
@@ -181,7 +205,7 @@ def build_detector(
         )
     if kind == "learned":
         return learned
-    return CombinedDetector([RuleDetector(), learned])
+    return combined_detector(learned)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -198,16 +222,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--retrain", action="store_true", help="train the learned model from the tune split now"
     )
-    args = parser.parse_args(argv)
-    rows = load()
-    detector = build_detector(args.detector, rows, args.model, args.retrain)
-    scanner = Scanner(detector, threshold=args.threshold)
-    print(
-        f"corpus: {CORPUS.relative_to(Path.cwd()) if CORPUS.is_relative_to(Path.cwd()) else CORPUS}"
+    parser.add_argument(
+        "--split",
+        choices=("tune", "heldout", "both"),
+        default="both",
+        help="which split to read and report (rule work: tune only)",
     )
+    parser.add_argument(
+        "--by-file", action="store_true", help="also a table per corpus file (writer)"
+    )
+    args = parser.parse_args(argv)
+    splits = ("tune", "heldout") if args.split == "both" else (args.split,)
+    rows = load(splits=splits)
+    detector = build_detector(args.detector, args.model, args.retrain)
+    scanner = Scanner(detector, threshold=args.threshold)
+    print(f"corpus: {', '.join(CORPUS_FILES)}; splits read: {', '.join(splits)}")
     print(f"detector: {scanner.detector.name}  threshold: {args.threshold}")
-    ok = evaluate(scanner, rows, "tune", args.misses)
-    ok &= evaluate(scanner, rows, "heldout", args.misses)
+    ok = True
+    for split in splits:
+        ok &= evaluate(scanner, rows, split, args.misses)
+        if args.by_file:
+            for name in CORPUS_FILES:
+                evaluate(scanner, rows, split, args.misses, name)
     ok &= timings(scanner, rows)
     return 0 if ok or not args.strict else 1
 
