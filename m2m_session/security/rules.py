@@ -12,6 +12,12 @@ weight multiplied by
 :data:`QUOTED_REPORT_FACTOR`: security discussions quote attacks. This is a trade-off an attacker
 can exploit by quoting their own payload; see docs/security.md.
 
+After the regexes, :class:`RuleDetector` runs the concept rules of
+:mod:`m2m_session.security.concepts` (lexicons that must co-occur in a window, with leetspeak,
+typo and multilingual folding); their hits join the same noisy-or. A regex match right after a
+negation ("does not reveal ...") is ignored, a match in a text that only reports on attacks is
+discounted like a quoted one, and discounted evidence never adds up over the threshold.
+
 Structural checks run on the raw text instead, because folding removes what they look for:
 :func:`malformed_findings` (``MALFORMED_INPUT``) and :func:`nesting_finding`
 (``EXCESSIVE_NESTING``, JSON deeper than :data:`~m2m_session.jsonlimits.DEFAULT_MAX_DEPTH`).
@@ -26,6 +32,7 @@ from dataclasses import dataclass
 from m2m_session.codes import ThreatType
 from m2m_session.errors import JsonError
 from m2m_session.jsonlimits import DEFAULT_MAX_DEPTH, parse_json
+from m2m_session.security.concepts import REPORT_NOTE, concept_hits, describes_attacks
 from m2m_session.security.result import Finding
 
 __all__ = [
@@ -720,6 +727,12 @@ _QUOTED = re.compile(
 )
 
 
+#: A negation just before a match: the text says the thing is not done.
+_NEGATED = re.compile(
+    r"(?:\b(?:not|never|cannot|refuses to|refuse to|refused to|unable to)|n't)"
+    r"(?: \w+){0,2} ?$"
+)
+
 #: In a framed text, a match right after "like", "such as" or "e.g." is cited, not addressed.
 _INTRODUCED = re.compile(r"\b(?:like|such as|e\.g\.,?|for example,?|for instance,?) ?$")
 
@@ -768,22 +781,27 @@ def _combine(weights: Iterable[float]) -> float:
 
 
 class RuleDetector:
-    """The default detector: :data:`RULES` over folded text; needs no model, always loaded."""
+    """The default detector: :data:`RULES` plus the concept rules of :mod:`.concepts` over
+    folded text; needs no model, always loaded. ``concepts=False`` runs the regexes only."""
 
     name = "rules"
     loaded = True
 
-    def __init__(self, rules: Iterable[Rule] = RULES) -> None:
+    def __init__(self, rules: Iterable[Rule] = RULES, *, concepts: bool = True) -> None:
         self.rules = tuple(rules)
+        self.concepts = concepts
 
     def load(self) -> None:
         """Nothing to load (present so every detector can be loaded the same way)."""
 
     def detect(self, text: str) -> list[Finding]:
         """One finding per threat type whose rules match ``text`` (already folded)."""
-        hits: dict[ThreatType, list[tuple[float, Rule]]] = {}
+        hits: dict[ThreatType, list[tuple[float, str, str]]] = {}
+        damped: set[ThreatType] = set()
+        undamped: set[ThreatType] = set()
         quoted: list[tuple[int, int]] | None = None
         framed: bool | None = None
+        report: bool | None = None
         words = frozenset(text.translate(_PUNCTUATION).split())
         for rule in self.rules:
             if rule.triggers and not any(trigger in text for trigger in rule.triggers):
@@ -793,6 +811,8 @@ class RuleDetector:
             match = _search(rule, text, words)
             if match is None:
                 continue
+            if _NEGATED.search(text, max(0, match.start() - 24), match.start()):
+                continue  # "does not reveal its system prompt", "so it can't override ..."
             weight = rule.weight
             if rule.quotable:
                 if framed is None:
@@ -804,15 +824,29 @@ class RuleDetector:
                         text, max(0, match.start() - 12), match.start()
                     ):
                         weight *= QUOTED_REPORT_FACTOR
-            hits.setdefault(rule.threat_type, []).append((weight, rule))
+                if weight == rule.weight:
+                    if report is None:
+                        report = describes_attacks(text)
+                    if report:
+                        weight *= QUOTED_REPORT_FACTOR
+            (damped if weight < rule.weight else undamped).add(rule.threat_type)
+            hits.setdefault(rule.threat_type, []).append((weight, rule.id, rule.reason))
+        if self.concepts:
+            for hit in concept_hits(text, words):
+                report_hit = hit.reason.endswith(REPORT_NOTE)
+                (damped if report_hit else undamped).add(hit.threat_type)
+                hits.setdefault(hit.threat_type, []).append((hit.weight, hit.rule, hit.reason))
         findings = []
         for threat, matched in hits.items():
             matched.sort(key=lambda item: -item[0])
-            _, top = matched[0]
-            reason = top.reason if len(matched) == 1 else f"{top.reason} (+{len(matched) - 1})"
-            findings.append(
-                Finding(threat, _combine(w for w, _ in matched), f"rules/{top.id}", reason)
-            )
+            _, top_id, top_reason = matched[0]
+            reason = top_reason if len(matched) == 1 else f"{top_reason} (+{len(matched) - 1})"
+            # Discounted evidence must not add up again: a quoted attack stays one quote.
+            if threat in damped and threat not in undamped:
+                confidence = matched[0][0]
+            else:
+                confidence = _combine(w for w, _, _ in matched)
+            findings.append(Finding(threat, confidence, f"rules/{top_id}", reason))
         return findings
 
 

@@ -67,13 +67,25 @@ LEARNED_TYPES: tuple[ThreatType, ...] = (
 
 _WORD = re.compile(r"\w+")
 _BENIGN = "BENIGN"
+# ASCII characters outside \w, to blank before a split: the same words as _WORD.findall, at a
+# fraction of the cost, for the (usual) all-ASCII folded text.
+_ASCII_NON_WORD = str.maketrans(
+    {chr(c): " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "_")}
+)
+
+
+def words(folded: str) -> list[str]:
+    """The ``\\w+`` runs of ``folded``, in order."""
+    if folded.isascii():
+        return folded.translate(_ASCII_NON_WORD).split()
+    return _WORD.findall(folded)
 
 
 def features(folded: str) -> set[str]:
     """The word unigrams and bigrams (``"a b"``) of already-folded text."""
-    words = _WORD.findall(folded)
-    found = set(words)
-    found.update(f"{a} {b}" for a, b in itertools.pairwise(words))
+    found_words = words(folded)
+    found = set(found_words)
+    found.update(f"{a} {b}" for a, b in itertools.pairwise(found_words))
     return found
 
 

@@ -1,0 +1,976 @@
+"""Concept rules: lexicons of attack concepts that must co-occur, instead of fixed phrasings.
+
+The regex rules in :mod:`.rules` recognise phrasings; paraphrases outside them pass. This module
+recognises *concepts*: every word of the folded text is mapped (once, then cached) to concept
+tags such as ``OVR`` (override verbs: ignore, disregard, vergiss, olvida, ...), ``INS``
+(instruction nouns), ``SEC`` (secrets), ``RST`` (restrictions), ``HRM`` (harmful subjects).
+The lookup tolerates inflections (stem prefixes), leetspeak (``1gn0r3`` → ``ignore``),
+accents, and one typo in the key vocabulary (``ingore``, ``instrucitons``). A rule fires when
+its concepts co-occur inside one sentence within a token window, so a single innocent word
+never fires; rules of a type combine by noisy-or with the regex rules.
+
+Reporting context (``the attacker wrote …``, ``an example of a jailbreak``, a bulletin) lowers
+a concept hit when it sits only inside quotes, or in a sentence that addresses nobody (no
+"you", no imperative), by :data:`REPORT_FACTOR`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Set
+from dataclasses import dataclass
+
+from m2m_session.codes import ThreatType
+
+__all__ = [
+    "REPORT_FACTOR",
+    "REPORT_NOTE",
+    "ConceptHit",
+    "combine",
+    "concept_hits",
+    "describes_attacks",
+    "tags",
+]
+
+PI = ThreatType.PROMPT_INJECTION
+JB = ThreatType.JAILBREAK
+EX = ThreatType.DATA_EXFILTRATION
+
+_MIN_REPORTED = 0.6
+#: Appended to the reason of a hit discounted as reported.
+REPORT_NOTE = " (in a report)"
+#: Weight multiplier for a concept hit in a text framed as a report (see the module doc).
+REPORT_FACTOR = 0.55
+
+
+@dataclass(frozen=True, slots=True)
+class ConceptHit:
+    """One concept rule that fired: its id (``c.pi.override``), type, weight and reason."""
+
+    rule: str
+    threat_type: ThreatType
+    weight: float
+    reason: str
+
+
+# --- lexicons -----------------------------------------------------------------------------------
+# Each entry: concept tag -> (exact words, stem prefixes). Words are folded and unaccented.
+# Stems match any word that starts with them (inflections, most Romance/German forms).
+
+_LEXICON: dict[str, tuple[str, str]] = {
+    # override verbs (prompt injection, and restriction removal)
+    "OVR": (
+        "ignore ignores ignoring disregard disregards forget forgets forgetting skip discard"
+        " override overrides overriding overridden supersede supersedes superseded abandon drop"
+        " ditch scrap dismiss neglect overlook bypass"
+        " overrule overrules nevermind"
+        " oublie oubliez oublier ignora ignorez ignorer ignoriere ignorieren ignorier olvida"
+        " olvide olviden omite omita descarta descarte desconsidera desconsidere esqueca esquece"
+        " esquecer dimentica dimenticare trascura tralascia vergiss vergesst vergessen missachte"
+        " missachten verwirf",
+        "disregard overrid supersed ignor vergiss vergess olvid esquec dimentic desconsider oubli",
+    ),
+    # instructions declared void
+    "VOD": (
+        "void voided deprecated obsolete outdated flushed cancelled canceled superseded"
+        " supersedes invalid",
+        "",
+    ),
+    # what gets overridden: INS strong, INW weak (also ordinary words)
+    "INW": (
+        "rules orders guidance rubric criteria commands constraints assignment brief setup"
+        " briefing policy context task configuration",
+        "",
+    ),
+    "INS": (
+        "instruction instructions directions guideline guidelines prompt prompts"
+        " directive directives programming consignes consigne regles directives"
+        " instrucciones indicaciones reglas normas anweisungen anweisung vorgaben regeln"
+        " richtlinien instrucoes instrucao regras diretrizes istruzioni regole direttive"
+        " indicazioni",
+        "instruc instruç anweis directiv diretiv guideline direttiv richtlin vorgab consign istruz",
+    ),
+    # which ones: earlier, original, the operator's
+    "PRI": (
+        "previous prior above earlier original initial preceding former old"
+        " given before operator operators developer developers setup start system"
+        " anterior anteriores anterieur anterieures precedent precedente precedentes bisherigen"
+        " bisherige vorherigen vorherige fruheren ursprunglichen originales originais"
+        " precedenti iniziali",
+        "previou preced bisherig vorherig anterior ursprung",
+    ),
+    "IMP": (
+        "please kindly now just ignore disregard forget reveal show print output repeat tell"
+        " give list send email forward post upload write answer respond reply act pretend"
+        " imagine translate summarise summarize stop drop throw enable enter confirm begin"
+        " continue start take grab run read call invoke put include append add use remember"
+        " make decode mark move rank approve close treat load turn switch become be"
+        " muestrame dime revela imprime recopie affiche montre donne gib zeige nenne mostre"
+        " mostra dimmi bitte oublie ignora vergiss olvida esqueca dimentica",
+        "",
+    ),
+    "YOU": (
+        "you your yours yourself yourselves u ur ya tu tes toi vous votre vos dein"
+        " deine deinen deiner deines dir dich ihr ihre ihren ihrer tus usted voce seu sua"
+        " seus suas tuo tua tuoi tue ti eres sei bist hast",
+        "",
+    ),
+    "AI": (
+        "ai ais assistant assistants model models llm llms agent agents bot bots chatbot chatgpt"
+        " gpt claude copilot gemini summarizer summariser summarizers reviewer reviewers"
+        " screener ia ki asistente assistente assistent modelo modello modele robot",
+        "",
+    ),
+    # a replacement task or role
+    "NEW": (
+        "new updated real actual revised replacement next final true different neue neuen"
+        " nouvelle nouvelles nuevo nueva nuevas novo nova nuove nuovo nuova",
+        "",
+    ),
+    "TSK": (
+        "task tasks job role goal goals objective mission purpose assignment persona identity"
+        " directive directives instructions orders rules policy configuration tache tarea"
+        " aufgabe rolle tarefa compito obiettivo",
+        "",
+    ),
+    # restriction nouns (jailbreak); RSS are the strong ones
+    "RST": (
+        "restriction restrictions rules guideline guidelines limits"
+        " limitations boundaries constraints warnings caveats"
+        " lectures policy policies programming regles restricciones limites filtros reglas"
+        " politicas einschrankungen regeln grenzen restricoes limitacoes regras regole limiti"
+        " restrizioni",
+        "restric guideline limitac",
+    ),
+    "RSS": (
+        "censorship censored censor ethics ethical moral morals morality safety guardrails"
+        " guardrail safeguards filter filters filtering refusal refusals"
+        " disclaimers filtros filtri eticos eticas etico etica censura zensur ethik ethique"
+        " sicherheit sicherheitsrichtlinien securite"
+        " seguridad seguranca sicurezza morale",
+        "censor ethic moral guardrail safeguard sicherheit zensur etic",
+    ),
+    # restriction removed
+    "RMV": (
+        "no without free freed zero off disabled disable disabling removed remove removing"
+        " abolished suspended uninstalled torn lifted relax drop dropped bypass circumvent"
+        " deactivated deactivate unlocked irrelevant sin ohne sans senza sem aucune aucun"
+        " ningun ninguna keine keinen nessun nessuna deaktiviert desactivado desactivada"
+        " desativado disattivato throw",
+        "deaktiv disabl abolish uninstall circumvent",
+    ),
+    # jailbreak persona / mode words
+    "JBW": (
+        "uncensored unfiltered unrestricted jailbroken jailbreak godmode unaligned amoral"
+        " machiavellian unbound unchained limitless lawless unzensiert unzensierte",
+        "uncensor unfilter unrestrict jailbr unzensi",
+    ),
+    # mode words that only count near AI or safety words
+    "JBM": ("dan unlocked rogue evil sudo", ""),
+    "FRM": (
+        "pretend imagine hypothetically hypothetical roleplay role play fiction fictional story"
+        " screenplay novel game simulate simulation sandbox scenario universe character"
+        " persona act acting actor rehearse rehearsing poem thriller alternate parallel"
+        " imagina imagine imaginez stell assume suppose",
+        "pretend hypothetic roleplay fiction simulat",
+    ),
+    "HRM": (
+        "bomb bombs explosive explosives detonator napalm thermite molotov grenade firearm"
+        " firearms gun guns silencer weapon weapons arma armas waffe waffen nerve sarin ricin"
+        " anthrax bioweapon chloroform mustard poison poisons poisoning lethal meth"
+        " methamphetamine fentanyl cocaine heroin dmt drugs malware ransomware keylogger"
+        " trojan botnet exploit exploits phishing hotwire launder laundering counterfeit skimmer"
+        " stalk stalking arson kill murder suicide untraceable undetectably passport ids"
+        " invadir hack hacking pirater hackear",
+        "explosiv methamph bioweap ransomw keylog counterfeit untraceab",
+    ),
+    # asking for how-to content
+    "HOW": (
+        "how steps step guide recipe procedure instructions tutorial explain detailed"
+        " quantities comment como wie come",
+        "",
+    ),
+    # reveal verbs (exfiltration); past tenses are deliberately absent
+    "REV": (
+        "reveal show print output repeat recite dump disclose leak tell give share list display"
+        " spit expose remind paste return provide divulge compile"
+        " muestrame muestra muestre dime revela revele imprime recopie recopiez copie affiche"
+        " montre montrez donne donnez revele revelez gib gibt zeige zeig nenne verrate mostre"
+        " mostra mostrami diga rivela stampa dimmi",
+        "",
+    ),
+    # secrets and private data
+    "SEW": ("secret token tokens key keys cookie cookies code codes", ""),
+    "SEC": (
+        "password passwords passphrase credential credentials secrets apikey env ssn cvv"
+        " id_rsa id_ed25519 contrasena contrasenas claves clave passwort kennwort"
+        " zugangsdaten schlussel senha senhas chave chaves credenciais credenciales"
+        " motdepasse",
+        "passwor credential secret",
+    ),
+    "PRM": (
+        "prompt system instructions hidden initial configuration config rules"
+        " context memory scratchpad verbatim consignes anweisungen instrucciones"
+        " istruzioni instrucoes",
+        "instruc",
+    ),
+    "DAT": (
+        "conversation conversations transcript messages emails contacts customers salary"
+        " salaries medical records database inbox contracts historico historial verlauf"
+        " cronologia",
+        "conversat transcri",
+    ),
+    "SND": (
+        "send post upload forward email mail transmit submit exfiltrate fetch call request"
+        " text sms curl append attach ping envie envia envoie envoyez sende schicke"
+        " invia",
+        "",
+    ),
+    # fetching a secret
+    "ACQ": (
+        "take grab read extract cat open retrieve collect compile find access get fetch env"
+        " printenv",
+        "",
+    ),
+    # reporting context
+    "REP": (
+        "attacker attackers attack attacks example examples typically typical detected flagged"
+        " blocked classifier honeypot owasp technique techniques research paper abstract"
+        " study eval dataset bulletin audit awareness incident mitigation defences defenses"
+        " sanitises sanitizes villain reviewers phrases payloads payload signatures patterns"
+        " report detector",
+        "research attacker exampl classif honeypot techniq",
+    ),
+    # anchors of the text-level cue patterns (they only run on sentences holding one)
+    "ROL": (
+        "system operator admin administrator root sudo trusted end override im_start inst sys"
+        " untrusted",
+        "",
+    ),
+    "RDR": (
+        "from going henceforth every regardless matter whatever nothing only change instead"
+        " just ahora sofort desormais ora agora maintenant uniquement seulement noch solo"
+        " apenas traduis stop",
+        "",
+    ),
+    "OBY": (
+        "obey comply execute carry apply priority treat should overrides override whatever",
+        "",
+    ),
+    "AUT": (
+        "admin administrator operator developer developers team boss maintainers creator"
+        " creators owner ceo coo sanctioned authorized authorised",
+        "",
+    ),
+    "REL": (
+        "grandma grandmother grandfather grandpa granny nana mom mum mother dad father uncle"
+        " aunt auntie",
+        "",
+    ),
+    "DUO": ("two 2 dual both", ""),
+    "DMP": (
+        "above verbatim word mot palabra wort told given received written previous other"
+        " logged hidden consignes versteckten characters got",
+        "",
+    ),
+    "ANY": ("anything everything todo off goes including incluso prompts", ""),
+    "EVA": ("filter filters classifier classifiers moderation split concatenation", ""),
+    # negation right before a verb cancels it
+    "NEG": ("not never cannot refuses refused nor", ""),
+}
+
+#: Multi-word entries: phrase -> tags (matched on raw tokens, tagged at the first token).
+_PHRASES: dict[str, str] = {
+    "set aside": "OVR",
+    "put aside": "OVR",
+    "pay no attention": "OVR",
+    "no longer apply": "OVR",
+    "no longer follow": "OVR",
+    "stop following": "OVR",
+    "never mind": "OVR",
+    "throw out": "OVR",
+    "außer acht": "OVR",
+    "ausser acht": "OVR",
+    "fais abstraction": "OVR",
+    "haz caso omiso": "OVR",
+    "system prompt": "INS PRM",
+    "system message": "INS PRM",
+    "developer message": "INS PRM",
+    "style guide": "INS",
+    "operating procedure": "INS",
+    "never given": "RMV",
+    "not apply": "RMV",
+    "never existed": "OVR",
+    "pick the lock": "HRM",
+    "fake id": "HRM",
+    "fake ids": "HRM",
+    "environment variables": "SEC",
+    "auth token": "SEC",
+    "access token": "SEC",
+    "refresh token": "SEC",
+    "bearer token": "SEC",
+    "session cookie": "SEC",
+    "ssh key": "SEC",
+    "ssh keys": "SEC",
+    "private keys": "SEC",
+    "secret keys": "SEC",
+    "api token": "SEC",
+    "safety policy": "RSS",
+    "safety policies": "RSS",
+    "content policy": "RSS",
+    "content policies": "RSS",
+    "content rules": "RSS",
+    "safety filter": "RSS",
+    "safety filters": "RSS",
+    "do anything now": "JBW",
+    "developer mode": "JBM",
+    "god mode": "JBM",
+    "sudo mode": "JBM",
+    "never refuses": "JBW",
+    "never refuse": "JBW",
+    "no refusals": "JBW",
+    "never says no": "JBW",
+    "stay in character": "JBW",
+    "never break character": "JBW",
+    "never breaks character": "JBW",
+    "break character": "JBW",
+    "opposite day": "JBW",
+    "anything goes": "JBW",
+    "api key": "SEC",
+    "api keys": "SEC",
+    "access key": "SEC",
+    "secret key": "SEC",
+    "private key": "SEC",
+    "connection string": "SEC",
+    "card number": "SEC",
+    "env vars": "SEC",
+    "mot de passe": "SEC",
+    "variables de entorno": "SEC",
+    "customer list": "DAT",
+    "contact list": "DAT",
+    "personal details": "DAT",
+    "chat history": "DAT",
+    "how to": "HOW",
+    "how do i": "HOW",
+    "step by step": "HOW",
+    "tell me how": "HOW",
+    "write out": "REV",
+    "read out": "REV",
+    "type out": "REV",
+    "send me": "REV",
+    "hand over": "REV",
+    "such as": "REP",
+    "for example": "REP",
+    "red team": "REP",
+    "threat report": "REP",
+    "prompt injection": "REP",
+}
+
+_PHRASE_TAGS = {phrase: frozenset(tags.split()) for phrase, tags in _PHRASES.items()}
+_PHRASE_FIRST = frozenset(phrase.split()[0] for phrase in _PHRASES)
+_PHRASES_BY_FIRST: dict[str, list[str]] = {}
+for _phrase in _PHRASES:
+    _PHRASES_BY_FIRST.setdefault(_phrase.split()[0], []).append(_phrase)
+_PHRASE_LENGTHS = sorted({len(phrase.split()) for phrase in _PHRASES})
+
+_WORDS: dict[str, frozenset[str]] = {}
+_STEMS: dict[str, frozenset[str]] = {}
+for _tag, (_words_text, _stems_text) in _LEXICON.items():
+    for _word in _words_text.split():
+        _WORDS[_word] = _WORDS.get(_word, frozenset()) | {_tag}
+    for _stem in _stems_text.split():
+        _STEMS[_stem] = _STEMS.get(_stem, frozenset()) | {_tag}
+_STEM_LENGTHS = sorted({len(stem) for stem in _STEMS}, reverse=True)
+
+#: Words whose typos are worth catching (one edit: insertion, deletion, transposition; also a
+#: substitution for words of eight letters or more, where it rarely lands on another word).
+_FUZZY_KEYS = (
+    "ignore disregard forget override instructions instruction previous guidelines prompt"
+    " system restrictions filters censorship ethics guardrails uncensored unfiltered"
+    " unrestricted jailbreak password passwords credentials secrets reveal disclose"
+    " environment variables conversation assistant developer bypass explosives"
+)
+_DELETES: dict[str, str] = {}
+_WILDCARDS: dict[str, str] = {}
+_TRANSPOSES: dict[str, str] = {}
+for _key in _FUZZY_KEYS.split():
+    for _i in range(len(_key)):
+        _DELETES.setdefault(_key[:_i] + _key[_i + 1 :], _key)
+        if len(_key) >= 8:
+            _WILDCARDS.setdefault(_key[:_i] + "?" + _key[_i + 1 :], _key)
+        if _i + 1 < len(_key):
+            _TRANSPOSES.setdefault(_key[:_i] + _key[_i + 1] + _key[_i] + _key[_i + 2 :], _key)
+
+_FUZZY_SET = frozenset(_FUZZY_KEYS.split())
+_SECRET_PARTS = frozenset(
+    [
+        "password",
+        "pass",
+        "passwd",
+        "pwd",
+        "secret",
+        "token",
+        "key",
+        "apikey",
+        "credentials",
+        "cookie",
+        "creds",
+    ]
+)
+_SECRET_TAGS = frozenset({"SEC"})
+_LEET_CHARS = frozenset("013457@$8")
+_LEET = str.maketrans("013457@$8", "oieastasb")
+_LEET_L = str.maketrans("013457@$8", "oleastasb")
+_NO_TAGS: frozenset[str] = frozenset()
+_CACHE: dict[str, frozenset[str]] = {}
+_CACHE_LIMIT = 50_000
+#: Words seen to carry no tag: a set difference skips them in C on the fast path.
+_UNTAGGED: set[str] = set()
+
+
+def _direct(word: str) -> frozenset[str] | None:
+    found = _WORDS.get(word)
+    if found is not None:
+        return found
+    for size in _STEM_LENGTHS:
+        if len(word) > size:
+            stem = _STEMS.get(word[:size])
+            if stem is not None:
+                return stem
+    return None
+
+
+def _fuzzy(word: str) -> frozenset[str] | None:
+    if not 6 <= len(word) <= 16:
+        return None
+    # The word lacks a letter, or has two letters swapped.
+    key = _DELETES.get(word) or _TRANSPOSES.get(word)
+    if key is None:
+        for i in range(len(word)):
+            cut = word[:i] + word[i + 1 :]
+            if cut in _FUZZY_SET:  # one letter too many
+                key = cut
+                break
+            if len(word) >= 8:  # one letter wrong
+                key = _WILDCARDS.get(word[:i] + "?" + cut[i:])
+                if key is not None:
+                    break
+    return _WORDS.get(key) if key else None
+
+
+def _analyse(word: str) -> frozenset[str]:
+    if "_" in word:
+        # OPENAI_API_KEY, db_password: only the secret-ness of an identifier counts.
+        parts = set(word.split("_"))
+        return _SECRET_TAGS if parts & _SECRET_PARTS else _NO_TAGS
+    found = _direct(word)
+    if found is not None:
+        return found
+    if word.isalpha():
+        if not word.isascii():
+            plain = "".join(
+                ch for ch in unicodedata.normalize("NFD", word) if not unicodedata.combining(ch)
+            )
+            if plain != word:
+                return _analyse(plain)
+        return _fuzzy(word) or _NO_TAGS
+    if any(ch.isalpha() for ch in word) and any(ch in _LEET_CHARS for ch in word):
+        for table in (_LEET, _LEET_L):
+            leet = word.translate(table)
+            if leet.isalpha():
+                found = _analyse(leet)
+                if found:
+                    return found
+    return _NO_TAGS
+
+
+def tags(word: str) -> frozenset[str]:
+    """The concept tags of one folded word (cached)."""
+    found = _CACHE.get(word)
+    if found is None:
+        if len(_CACHE) >= _CACHE_LIMIT:
+            _CACHE.clear()
+            _UNTAGGED.clear()
+        found = _CACHE[word] = _analyse(word)
+        if not found:
+            _UNTAGGED.add(word)
+    return found
+
+
+# --- text → sentences of tagged tokens ---------------------------------------------------------
+
+_SENTENCE_END = re.compile(r"[.!?]+(?:\s|$)")
+_RULER = re.compile(r"---+|===+|~~~+|>>>|\|\|\|")
+# Apostrophes and most punctuation split words; @ and $ stay (leetspeak), _ is a word char.
+_TOKEN_PUNCT = str.maketrans(
+    {ch: " " for ch in "!\"#%&'()*+,-./:;<=>?[\\]^`{|}~«»\u201c\u201d\u2018\u2019\u2026"}
+)
+_ADDRESS = re.compile(r"(?:https?|s?ftp)://\S+|[\w.+-]+@[\w-]+\.[\w.-]+|[~.]{0,2}/[\w./-]+")
+_QUOTED = re.compile(
+    '"[^"]{1,600}"|\u201c[^\u201d]{1,600}\u201d|\u2018[^\u2019]{1,600}\u2019|«[^»]{1,600}»'
+    r"|`[^`]{1,600}`"
+    r"|(?<![\w'])'[^'\n]{3,600}'(?![\w'])"
+)
+
+
+@dataclass(slots=True)
+class _Sentence:
+    raw: str
+    words: list[str]
+    tags: list[frozenset[str]]
+    present: frozenset[str]
+
+
+def _sentences(text: str) -> list[_Sentence]:
+    result = []
+    cached = _CACHE.get
+    text = text.replace("n't", " not")
+    if "---" in text or "===" in text or "~~~" in text or ">>>" in text or "|||" in text:
+        text = _RULER.sub(". ", text)  # rulers and payload separators end a sentence
+    for part in _SENTENCE_END.split(text):
+        # Words inside addresses (".example" domains, paths) are not words of the message.
+        bare = _ADDRESS.sub(" ", part) if ("/" in part or "@" in part) else part
+        words = bare.translate(_TOKEN_PUNCT).split()
+        if not words:
+            continue
+        found = [hit if (hit := cached(word)) is not None else tags(word) for word in words]
+        if not _PHRASE_FIRST.isdisjoint(words):
+            for i, word in enumerate(words):
+                if word in _PHRASE_FIRST:
+                    for size in _PHRASE_LENGTHS:
+                        extra = _PHRASE_TAGS.get(" ".join(words[i : i + size]))
+                        if extra is not None:
+                            found[i] = found[i] | extra
+        present = frozenset().union(*found)
+        result.append(_Sentence(part, words, found, present))
+    return result
+
+
+def _positions(sentence: _Sentence, tag: str) -> list[int]:
+    return [i for i, found in enumerate(sentence.tags) if tag in found]
+
+
+def _near(sentence: _Sentence, first: str, second: str, window: int) -> int | None:
+    """The position of a ``first`` word with a ``second`` word within ``window`` tokens."""
+    if first not in sentence.present or second not in sentence.present:
+        return None
+    seconds = _positions(sentence, second)
+    for i in _positions(sentence, first):
+        if any(j != i and abs(i - j) <= window for j in seconds):
+            return i
+    return None
+
+
+def _negated(sentence: _Sentence, at: int) -> bool:
+    return any("NEG" in found for found in sentence.tags[max(0, at - 3) : at])
+
+
+def _addressed(sentence: _Sentence) -> bool:
+    """Whether the sentence speaks to someone: a second person, or an imperative."""
+    return "YOU" in sentence.present or "IMP" in sentence.tags[0]
+
+
+# --- the rules ----------------------------------------------------------------------------------
+
+_AI = (
+    r"(?:ai|assistants?|models?|llms?|language models?|agents?|bots?|chatbots?|summari[sz]ers?"
+    r"|reviewers?|reviewer bots?|copilots?|gpts?)"
+)
+_AI_ADDRESS = re.compile(
+    rf"\b(?:hey|hi|dear|yo)(?: the| an?)? (?:[\w-]+ ){{0,2}}{_AI}\b"
+    rf"|\b(?:to|for|attention|note to|whoever|any|all)"
+    rf" (?:the |any |all |an? |every )?(?:[\w-]+ ){{0,2}}{_AI}\)? ?[:,]"
+    rf"|(?:^|[\[(<>\-:.!?#/*=\"'])\s?(?:[\w-]+ ){{0,3}}{_AI}\b(?: [\w-]+){{0,4}}? ?\)?[:,]"
+    rf"|@[\w-]*(?:ai|bot|agent|assistant)\b"
+    rf"|\bthe (?:[\w-]+ ){{0,2}}{_AI}"
+    r" (?:must|should|shall|is required to|has to|needs to|will now)\b(?! be\b)"
+)
+_META_ADDRESS = re.compile(
+    rf"\b(?:if (?:you are|you're|an?|any)|to any|any|the|an?) (?:[\w-]+ ){{0,2}}{_AI}"
+    r"(?:[\w-]+)? (?:is |are )?(?:reading|processing|parsing|summari[sz]ing|seeing|triaging"
+    r"|reviewing|analy[sz]ing|screening|indexing|that reads|reading)\b"
+    r"|\bif you are an? (?:[\w-]+ ){0,2}(?:ai|llm|language model|assistant|agent|bot)"
+    r"|\bwhen you (?:reach|read|see|use|cite|process|summari[sz]e|translate|generate|analy[sz]e)"
+    r"|\bwhen (?:u|you) summari[sz]e|\bwhen (?:generating|summari[sz]ing|analy[sz]ing"
+    r"|processing|translating|reading) (?:this|these|the)\b"
+)
+_ROLE_MARKER = re.compile(
+    r"(?:^|[\s\[(<#>-])\[?(?:system|operator|admin|administrator|developer|root|sudo|trusted"
+    r" instructions|system (?:notice|override|update|note|message))\]? ?(?::|>>>|\])"
+    r"|<(?:system|sys)[\w-]*>|\bend (?:of )?(?:the )?(?:user |untrusted )?(?:document|input|text"
+    r"|review|content|data|context|email|file|message)\b|###\s?end|content ends here"
+    r"|\b(?:new|updated|revised|replacement|priority) (?:system )?(?:instructions?|directives?"
+    r"|rules|orders|system prompt) ?(?::|\]|>>>|\))|instruction update|system override"
+    r"|<\|im_start\|>|\[inst\]|<<sys>>"
+)
+_REDIRECT = re.compile(
+    r"\b(?:from now on|from here on|going forward|for the rest of (?:this|the)|henceforth"
+    r"|every (?:single )?(?:answer|reply|response|summary|later question|release|field)"
+    r"|(?:to|for) every (?:user|message)|regardless of|no matter what|whatever (?:the|it|your)"
+    r" \w+ says?|nothing else|output only|reply only|respond only|answer only|only answer"
+    r"|only reply|only respond|only write|only talk|change of plans|instead,|instead of (?:summari"
+    r"|translat|answer|classif|extract|follow|doing)\w*"
+    r"|just (?:reply|answer|say|output|respond|count|write)|a partir de ahora|ab sofort|desormais"
+    r"|désormais|d'ora in poi|a partir de agora|a partir de maintenant|uniquement|seulement"
+    r"|nur noch|solo con|apenas com|ne traduis pas|stop (?:answering|summari[sz]ing|translating"
+    r"|extracting|classifying|following)|(?:do not|don't) (?:translate|summari[sz]e|classify"
+    r"|answer|follow|run ci|comment))"
+)
+_CONCEAL = re.compile(
+    r"\b(?:do not|don't|never|without|and not|nor)"
+    r" (?:\w+ ){0,2}?(?:mention(?:ing)?|tell(?:ing)?|inform(?:ing)?|notify(?:ing)?|alert(?:ing)?"
+    r"|ask(?:ing)?|comment(?:ing)? on|flag(?:ging)?|disclos(?:e|ing)|reveal(?:ing)?|routing"
+    r"|let(?:ting)? (?:the )?(?:user|them) know)\b"
+    r"(?: \w+){0,4}? (?:the user|user|users|anyone|the human|them|this note|this message"
+    r"|this instruction|human review|confirmation|the customer|anything below)\b"
+    r"|\bleave out\b|\bkeep (?:this|it) (?:secret|hidden|between us)\b"
+)
+_OBEY = re.compile(
+    r"\b(?:obey|comply with|execute|carry out|apply) (?:it|them|this|these|the (?:config|above"
+    r"|following|directives|instructions|new))\b|\bdo (?:exactly )?what it (?:says|asks)\b"
+    r"|\bcarry out what\b|\b(?:higher|top) priority than\b|\bpriority over\b|\btreat (?:my|these"
+    r"|this) \w+ as (?:system|higher)|\bshould load it\b|\boverrides? (?:that|them"
+    r"|it|this|those)\b|\bwhatever (?:your|the) (?:\w+ )?(?:instructions|rules|operator"
+    r"|developer|system prompt|guidelines|classifier rules) (?:say|says|said|told)"
+)
+_AUTHORITY = re.compile(
+    r"\b(?:admin|administrator|operator|developers?|deployment team|compliance team|boss"
+    r"|security team|maintainers|creators?|owner|ceo|coo|it department)s?'? (?:told|asked"
+    r"|wants?|wanted|says|said|instructed|has updated|updated|approved|pre-approved|requires"
+    r"|needs)\b|\b(?:pre-approved|sanctioned|authori[sz]ed) by\b"
+)
+_NEW_TASK = re.compile(
+    r"\b(?:task|role|job|goal|instructions|assignment|purpose|objective) (?:has|have)"
+    r" (?:changed|been (?:updated|replaced|changed))|\byour (?:new|real|actual|next|only|true)"
+    r" (?:task|role|job|goal|purpose|objective|mission|assignment|instructions?|persona)\b"
+    r"|\b(?:new|revised) configuration\b|\bnew (?:operator )?session starts\b"
+    r"|\bis (?:over|complete|cancelled|canceled)\b"
+)
+_DEST = re.compile(
+    r"(?:https?|s?ftp)://|@[\w-]+\.[a-z]|\bwebhook|\+\d[\d -]{6,}|\bhttp_request"
+    r"|\bsend_email\(|\bpublic channel\b|\bpastebin|\bfile-transfer"
+)
+_TEMPLATE_LINK = re.compile(
+    r"https?://[^\s)\"'>]*\?[^\s)\"'>]*=(?:[\s)\]\"'>]|$|\{|<|\$|[A-Z_]{4,}|[a-z]*_[a-z_]+)"
+)
+_FILL = re.compile(
+    r"\b(?:append|replac|fill|substitut|insert|add|with the real|real values|actual key)\w*"
+    r"[^.]{0,80}\b(?:parameter|placeholder|param|real values?|actual (?:key|value|password"
+    r"|token)|query|values? (?:of|filled)|to (?:the|this) (?:url|link)|filled in|the \w+ so far)\b"
+    r"|\bwith the real values\b"
+)
+_DUMP_CONTEXT = re.compile(
+    r"\b(?:words|text|lines?|everything|messages?|parts?|contents?) (?:above|before (?:my|this)"
+    r"|i can't see|i cannot see|of this conversation|of the conversation|you were given"
+    r"|you got|you received|of your instructions|you were told)\b"
+    r"|\binstructions you (?:were|have been) given|\bwhat (?:were|was) you told\b|\bverbatim\b"
+    r"|\bword for word\b|\bmot pour mot\b|\bpalabra por palabra\b|\bwort f(?:ü|u)r wort\b"
+    r"|\b(?:first|next) (?:\d+ )?(?:words|lines|characters) (?:of|in) (?:your|this|the)\b"
+    r"|\b(?:first|second|third|next) line of your\b|\bwhat(?:'s| is) written above\b"
+    r"|\bprevious user\b|\bother customers?\b|\blogged in before me\b|\bhidden rules\b"
+    r"|\bconsignes cach|\bversteckten anweisungen"
+)
+_QUESTION_SECRET = re.compile(
+    r"\b(?:what(?:'s| is| are| was)|which|remind me|value of|tell me)\b[^.?]{0,50}"
+    r"\b(?:password|passcode|token|api key|secret|credentials?|connection string|override code"
+    r"|private key|access key)\b"
+)
+_INTO_REPLY = re.compile(
+    r"\b(?:in|into|at the (?:end|bottom) of|inside|between) (?:your|the|each|every|this)"
+    r" (?:next )?(?:reply|answer|response|output|message|chat|paragraphs?)\b|\bpaste (?:it|them"
+    r"|the \w+) here\b|\bhere\b"
+)
+_HARM_ASK = re.compile(
+    r"\b(?:how (?:to|do i|can i|would|i|he)|steps?|guide|recipe|procedure|explain|tell me"
+    r"|give me|write|list|describe|provide|instructions for|answer|reply to|generate|synthesi"
+    r"|making|make|build|building|cook|culture|rig|lethal dose|in (?:full|meticulous|exact)"
+    r" (?:technical )?detail|como|comment|wie)"
+)
+_DETAIL = re.compile(
+    r"\b(?:don't water it down|realism|realistic|real (?:code|quantities)|accurate quantities"
+    r"|fully working|working|functional|in (?:full|meticulous|exact) (?:technical )?detail"
+    r"|exactly how|step[- ]by[- ]step|detailed|no caveats|complete guide|with real)\b"
+)
+_RELATIVE = re.compile(r"\b(?:grand\w+|granny|nana|mom|mum|mother|dad|father|uncle|aunt\w*)\b")
+_GRANDMA = re.compile(
+    r"\b(?:act as|pretend (?:to be|you're|you are)|be|play|roleplay as|can (?:you|u) be)"
+    r" (?:my )?(?:late |deceased |dead |dear |sweet )*(?:grand\w+|granny|nana|mom|mum|mother"
+    r"|dad|father|uncle|aunt\w*)\b|\bused to\b.{0,200}\b(?:be (?:her|him)|pretend to be (?:her"
+    r"|him)|one more time)\b|\b(?:be|pretend to be) (?:her|him)\b"
+)
+_DUAL = re.compile(
+    r"\b(?:two|2|dual|both) (?:different )?(?:responses|answers|ways|personas?|replies"
+    r"|versions)\b.{0,200}\b(?:opposite|unfiltered|unrestricted|jailbroken|free|shadow"
+    r"|no filters|guardrails|evil|dan|unrestricted|refused)\b"
+)
+_EVASION = re.compile(
+    r"\bso (?:that )?(?:your|the) (?:\w+ )?(?:filters?|classifiers?|moderation|log filter)"
+    r" (?:doesn't|does not|won't|will not|can't) (?:trip|catch|notice|flag|trigger|see)"
+    r"|\bsplit this up\b|\bstring concatenation\b"
+)
+_RULES_VOID = re.compile(
+    r"\b(?:rules|guidelines|polic(?:y|ies)|restrictions|filters?) (?:(?:\w+ ){0,5})?(?:do not"
+    r"|does not|don't|doesn't|no longer) apply\b|\b(?:are|is) irrelevant\b"
+    r"|\bno (?:\w+ )?(?:rules|policy|polic(?:y|ies)) appl"
+)
+_ANYTHING = re.compile(
+    r"(?<!not )(?<!n't )(?<!cannot )\b(?:answers?|say|write|do|respond to|responde a)"
+    r" (?:anything|everything|todo|all prompts)"
+    r"|\bnothing is off limits\b|\banything goes\b|\bno matter how (?:dangerous|illegal)"
+    r"|\bincluding (?:illegal|prohibited|dangerous|explicit)\b|\bincluso a lo ilegal\b"
+)
+
+
+#: A sentence without one of these cannot fire a sentence rule.
+_SENTENCE_ANCHORS = frozenset({"OVR", "VOD", "RMV", "JBW", "JBM", "REV", "SND", "ACQ", "FRM"})
+_YOUR_ACCESS = re.compile(
+    r"\b(?:you|u) (?:can|could|have) access|\bavailable to you\b|\byou've seen\b"
+)
+
+
+#: Tags that can fire a rule (with a partner found later); a text holding none of them, and
+#: fewer than two of the weak cue anchors, is skipped before it is split into sentences.
+_STRONG = frozenset({"OVR", "VOD", "INS", "RSS", "RST", "JBW", "JBM", "HRM", "REL", "SEC", "REP"})
+_WEAK = frozenset({"AI", "ROL", "RDR", "OBY", "AUT", "TSK", "DMP", "SEW", "PRM", "DAT", "SND"})
+
+
+def _quiet(text: str, words: Set[str] | None = None) -> bool:
+    """Whether ``text`` lacks the vocabulary any concept rule needs (the fast path).
+
+    ``words``: the text's words split on all punctuation, when the caller has them.
+    """
+    if "://" in text or "<" in text or "[" in text or "#" in text:
+        return False
+    if words is None or "@" in text or "$" in text:
+        words = set(text.translate(_TOKEN_PUNCT).split())
+    seen: set[str] = set()
+    for word in words - _UNTAGGED:
+        seen.update(tags(word))
+    for first in _PHRASE_FIRST.intersection(words):
+        if any(phrase in text for phrase in _PHRASES_BY_FIRST[first]):
+            return False
+    if not _STRONG.isdisjoint(seen):
+        return False
+    return len(_WEAK & seen) < 2
+
+
+def _hits(text: str, words: Set[str] | None = None) -> dict[str, ConceptHit]:
+    found: dict[str, ConceptHit] = {}
+    families: dict[ThreatType, set[str]] = {PI: set(), JB: set(), EX: set()}
+
+    def hit(rule: str, threat: ThreatType, weight: float, reason: str, family: str = "") -> None:
+        if family != "-":
+            families[threat].add(family or rule)
+        current = found.get(rule)
+        if current is None or weight > current.weight:
+            found[rule] = ConceptHit(rule, threat, weight, reason)
+
+    if _quiet(text, words):
+        return found
+    sentences = _sentences(text)
+    if not sentences:
+        return found
+    everything: frozenset[str] = frozenset().union(*(s.present for s in sentences))
+    addressed_any = any(_addressed(s) for s in sentences)
+    harm = "HRM" in everything
+    harm_ask = harm and ("HOW" in everything or _HARM_ASK.search(text) is not None)
+    mode_context = bool({"AI", "RSS", "JBW"} & everything)
+    secrets = bool({"SEC", "DAT", "PRM"} & everything)
+
+    for s in sentences:
+        p = s.present
+        if p.isdisjoint(_SENTENCE_ANCHORS):
+            continue
+        addressed = _addressed(s)
+        # -- prompt injection: override + instructions (+ earlier / yours / imperative)
+        at = _near(s, "OVR", "INS", 6)
+        weak = at is None
+        if weak:
+            at = _near(s, "OVR", "INW", 4)
+        if at is not None and not _negated(s, at) and not ("RSS" in p and "PRI" not in p):
+            context = len({"PRI", "YOU", "AI"} & p) + (1 if "IMP" in s.tags[0] else 0)
+            weight = (
+                (0.72, 0.85, 0.9)[min(context, 2)]
+                if not weak
+                else (0.5, 0.72, 0.85)[min(context, 2)]
+            )
+            hit("c.pi.override", PI, weight, "override of instructions")
+        elif "OVR" in p:
+            at = _positions(s, "OVR")[0]
+            if not _negated(s, at):
+                hit("c.pi.override-any", PI, 0.3, "override verb")
+        at = _near(s, "VOD", "INS", 5)
+        if at is None:
+            at = _near(s, "VOD", "INW", 3)
+        if at is not None:
+            hit("c.pi.void", PI, 0.6 if {"YOU", "AI", "PRI"} & p else 0.45, "instructions void")
+        # -- jailbreak: restrictions removed (strong nouns, or generic ones said to "you")
+        at = _near(s, "RMV", "RSS", 5)
+        if at is None:
+            at = _near(s, "OVR", "RSS", 4)
+        if at is not None and not _negated(s, at):
+            weight = 0.9 if {"YOU", "JBW"} & p or addressed else 0.7
+            hit("c.jb.no-safety", JB, weight, "safety restrictions removed", "restrict")
+        at = _near(s, "RMV", "RST", 4)
+        if at is not None and not _negated(s, at):
+            weight = 0.85 if {"YOU", "JBW"} & p or addressed else 0.5
+            hit("c.jb.no-limits", JB, weight, "restrictions removed", "restrict")
+        persona = [i for i, found in enumerate(s.tags) if "JBW" in found]
+        if mode_context:
+            persona += [i for i, found in enumerate(s.tags) if "JBM" in found]
+        persona = [i for i in persona if not _negated(s, i)]
+        if persona:
+            weight = 0.75 if {"YOU", "AI"} & p else 0.55
+            if len(persona) >= 2:
+                weight = 0.85
+            hit("c.jb.persona", JB, weight, "jailbreak persona or mode")
+        if "FRM" in p and "YOU" in p and harm:
+            hit("c.jb.roleplay", JB, 0.35, "role-play addressed to the AI")
+        # -- exfiltration: reveal + secret
+        for tag, base in (("SEC", 0.7), ("PRM", 0.5), ("DAT", 0.4), ("SEW", 0.45)):
+            at = _near(s, "REV", tag, 7)
+            if at is None or _negated(s, at):
+                continue
+            if any("HOW" in found for found in s.tags[max(0, at - 3) : at]):
+                continue  # "how do I print env vars" asks for know-how
+            weight = base + (0.15 if "YOU" in p else 0.0) + (0.1 if addressed else 0.0)
+            weight += 0.1 if at == 0 else 0.0
+            hit("c.ex.reveal", EX, min(weight, 0.9), "request to reveal secrets")
+        if "SND" in p and ({"SEC", "DAT", "PRM"} & p) and _DEST.search(s.raw):
+            hit("c.ex.send", EX, 0.85, "send private data to an address")
+        at = _near(s, "ACQ", "SEC", 6)
+        if at is not None and not _negated(s, at):
+            hit("c.ex.acquire", EX, 0.45, "fetch a secret")
+
+    def where(*anchors: str) -> str:
+        """The sentences holding one of ``anchors``: text-level cues only look there."""
+        wanted = frozenset(anchors)
+        if wanted.isdisjoint(everything):
+            return ""
+        return " . ".join(s.raw for s in sentences if not wanted.isdisjoint(s.present))
+
+    def cue(pattern: re.Pattern[str], *anchors: str) -> bool:
+        part = where(*anchors)
+        return bool(part) and pattern.search(part) is not None
+
+    if cue(_AI_ADDRESS, "AI") or ("@" in text and cue(_AI_ADDRESS, "AI", "IMP", "YOU")):
+        hit("c.pi.address", PI, 0.5, "directive addressed to an AI")
+    if cue(_META_ADDRESS, "AI", "YOU"):
+        hit("c.pi.meta-address", PI, 0.5, "text addressing the AI that reads it")
+    if cue(_ROLE_MARKER, "ROL", "INS") or (
+        ("<" in text or "#" in text or "[" in text) and _ROLE_MARKER.search(text)
+    ):
+        hit("c.pi.role-marker", PI, 0.45, "fake role, delimiter or instruction header")
+    part = where("RDR", "NEG")
+    redirects = {match.group() for match in _REDIRECT.finditer(part)} if part else set()
+    if redirects:
+        hit("c.pi.redirect", PI, 0.45, "task redirection")
+        if len(redirects) > 1:
+            hit("c.pi.redirect-2", PI, 0.45, "task redirection")
+    if cue(_CONCEAL, "NEG", "RMV", "IMP"):
+        hit("c.pi.conceal", PI, 0.55, "conceal from the user")
+    if cue(_OBEY, "OBY", "IMP"):
+        hit("c.pi.obey", PI, 0.45, "demand to obey embedded text")
+    if cue(_AUTHORITY, "AUT"):
+        hit("c.pi.authority", PI, 0.4, "claimed authority")
+    if cue(_NEW_TASK, "TSK", "VOD"):
+        hit("c.pi.new-task", PI, 0.5, "new task or role")
+
+    if harm_ask:
+        hit("c.jb.harm", JB, 0.45, "request for harmful instructions")
+        if "FRM" in everything:
+            hit("c.jb.framed-harm", JB, 0.7 if addressed_any else 0.55, "fiction framing harm")
+        if _DETAIL.search(text):
+            hit("c.jb.harm-detail", JB, 0.4, "harmful request demanding detail")
+    if "REL" in everything and _GRANDMA.search(text):
+        hit("c.jb.relative", JB, 0.85, "deceased-relative role-play")
+    if {"RSS", "JBW", "JBM", "RST"} & everything and cue(_DUAL, "DUO"):
+        hit("c.jb.dual", JB, 0.85, "dual-response jailbreak")
+    if cue(_EVASION, "EVA", "RSS"):
+        hit("c.jb.evasion", JB if harm else EX if secrets else PI, 0.5, "filter evasion")
+    if {"RST", "RSS"} & everything and cue(_RULES_VOID, "RMV"):
+        hit("c.jb.rules-void", JB, 0.5, "rules declared not to apply")
+    if cue(_ANYTHING, "ANY"):
+        hit("c.jb.anything", JB, 0.45, "answers anything")
+
+    dest = ("://" in text or "@" in text or "webhook" in text or "+" in text) and bool(
+        _DEST.search(text)
+    )
+    if secrets and dest and ({"SND", "REV"} & everything):
+        hit("c.ex.send-text", EX, 0.6, "private data and an external address")
+    if "://" in text and _TEMPLATE_LINK.search(text) and _FILL.search(text):
+        hit("c.ex.template-link", EX, 0.85, "link whose query is to be filled with data")
+    if cue(_DUMP_CONTEXT, "DMP"):
+        hit("c.ex.context", EX, 0.55, "request for hidden context")
+    if "YOU" in everything and cue(_QUESTION_SECRET, "SEC", "SEW"):
+        hit("c.ex.ask-secret", EX, 0.55, "question about a secret")
+    if "SEC" in everything and _INTO_REPLY.search(text):
+        hit("c.ex.into-reply", EX, 0.4, "secret into the reply")
+    if secrets and "YOU" in everything and _YOUR_ACCESS.search(text):
+        hit("c.ex.your-access", EX, 0.4, "data the AI can access")
+
+    for threat, names in families.items():
+        strong = [name for name in names if name not in found or found[name].weight >= 0.3]
+        if len(strong) >= 2:
+            weight = 0.85 if len(strong) == 2 else 0.93
+            hit(f"c.{threat_short(threat)}.combined", threat, weight, "several concept cues", "-")
+    # Weak cues only count through the combination above: alone they are too common.
+    return {rule: item for rule, item in found.items() if item.weight >= _MIN_REPORTED}
+
+
+def threat_short(threat: ThreatType) -> str:
+    """``pi``, ``jb`` or ``ex``."""
+    return {PI: "pi", JB: "jb", EX: "ex"}[threat]
+
+
+def _strip_quotes(text: str) -> str:
+    return _QUOTED.sub(" ", text)
+
+
+def concept_hits(text: str, words: Set[str] | None = None) -> list[ConceptHit]:
+    """The concept rules that fire on folded ``text``, report context already applied.
+
+    ``words`` (optional): the set of the text's words split on punctuation, to save a pass.
+    """
+    found = _hits(text, words)
+    if not found:
+        return []
+    report = any("REP" in s.present for s in _sentences(text))
+    if not report:
+        return list(found.values())
+    # A report quotes or describes attacks: a type keeps its weight only when one of its rules
+    # still fires with the quotes removed, in a text that addresses someone.
+    stripped = _strip_quotes(text)
+    unquoted = _hits(stripped) if stripped != text else found
+    addressed = any(_addressed(s) for s in _sentences(stripped))
+    result = []
+    for threat in (PI, JB, EX):
+        items = [item for item in found.values() if item.threat_type is threat]
+        if not items:
+            continue
+        if addressed and any(
+            item.rule in unquoted and item.rule.split(".")[-1] != "combined" for item in items
+        ):
+            result.extend(items)
+            continue
+        top = max(items, key=lambda item: item.weight)
+        weight = combine(item.weight for item in items) * REPORT_FACTOR
+        result.append(ConceptHit(top.rule, threat, weight, top.reason + REPORT_NOTE))
+    return result
+
+
+def describes_attacks(text: str) -> bool:
+    """Whether folded ``text`` reports on attacks (report words) without addressing anyone
+    outside quotes: a security write-up, not an instruction."""
+    if not any("REP" in s.present for s in _sentences(text)):
+        return False
+    return not any(_addressed(s) for s in _sentences(_strip_quotes(text)))
+
+
+def combine(weights: Iterable[float]) -> float:
+    """Noisy-or of weights."""
+    remaining = 1.0
+    for weight in weights:
+        remaining *= 1.0 - weight
+    return 1.0 - remaining
