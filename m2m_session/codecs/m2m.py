@@ -213,6 +213,7 @@ __all__ = [
     "Security",
     "SecurityMode",
     "decode",
+    "classify_schema",
     "detect_schema",
     "encode",
     "inspect",
@@ -592,6 +593,11 @@ def detect_schema(data: bytes) -> Schema | None:
     except JsonError:
         return None
     return None if obj is None else _classify(obj)
+
+
+def classify_schema(obj: dict[str, Any]) -> Schema | None:
+    """:func:`detect_schema` for a JSON object already parsed (within the JSON limits)."""
+    return _classify(obj)
 
 
 # --- encoding ---------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from m2m_session.codecs.m2m import detect_schema
+from m2m_session.codecs.m2m import classify_schema
 from m2m_session.codes import ThreatType
 from m2m_session.errors import ConfigError, ModelNotLoadedError
 from m2m_session.security.detectors import Detector
@@ -182,7 +182,7 @@ class Scanner:
         nesting, parsed = nesting_finding(data)
         if nesting is not None:
             _keep(found, nesting)
-        if isinstance(parsed, dict) and detect_schema(data) is not None:
+        if isinstance(parsed, dict) and classify_schema(parsed) is not None:
             values = [self._mask(value) if self.allow else value for value in _strings(parsed)]
             for value in values:
                 for finding in malformed_findings(value):
