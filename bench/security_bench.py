@@ -7,11 +7,11 @@
     .venv/bin/python bench/security_bench.py --detector learned    # the learned model instead
     .venv/bin/python bench/security_bench.py --detector combined   # rules + learned, max per type
 
-The corpus is three files by three writers (bench/security_corpus/README.md): ``corpus.jsonl``
-and ``tune2.jsonl`` hold the ``tune`` rows, ``heldout.jsonl`` the ``heldout`` rows, written blind
-(its writer saw neither the rules nor the other files). A row is ``{"text", "label", "split"}``
-(``label`` a threat type or ``BENIGN``); rows with ``raw_b64`` are scanned as those bytes
-(invalid UTF-8).
+The corpus is five files by five writers (bench/security_corpus/README.md): ``corpus.jsonl``
+and ``tune2.jsonl`` to ``tune4.jsonl`` hold the ``tune`` rows, ``heldout.jsonl`` the ``heldout``
+rows, written blind (its writer saw neither the rules nor the other files). A row is
+``{"text", "label", "split"}`` (``label`` a threat type or ``BENIGN``); rows with ``raw_b64``
+are scanned as those bytes (invalid UTF-8).
 The predicted type of a row is the scan result's ``threat_type`` (the strongest finding at or
 over the threshold; none when safe). Per type: recall = predicted T / labelled T, precision =
 labelled T / predicted T. False-positive rate = benign rows predicted unsafe / benign rows.
@@ -46,8 +46,8 @@ from m2m_session.security.detectors import (
 from m2m_session.security.training import fingerprint, train, training_rows
 
 CORPUS_DIR = Path(__file__).parent / "security_corpus"
-#: The corpus files, in reading order: two tune files by different writers, then the held-out.
-CORPUS_FILES = ("corpus.jsonl", "tune2.jsonl", "heldout.jsonl")
+#: The corpus files, in reading order: the tune files (one writer each), then the held-out.
+CORPUS_FILES = ("corpus.jsonl", "tune2.jsonl", "tune3.jsonl", "tune4.jsonl", "heldout.jsonl")
 RECALL_TARGET = 0.9
 FP_TARGET = 0.02
 MS_PER_KB_TARGET = 0.2

@@ -3,7 +3,7 @@
     .venv/bin/python bench/train_detector.py   # → m2m_session/security/data/learned-v1.json
     .venv/bin/python bench/train_detector.py --out m.json
 
-Only ``tune`` rows are read (``corpus.jsonl`` and ``tune2.jsonl``; see
+Only ``tune`` rows are read (every tune file of bench/security_corpus; see
 :func:`m2m_session.security.training.train`); the ``heldout`` rows stay for measuring
 (``bench/security_bench.py --detector learned``). The output is
 deterministic: the same corpus gives the same bytes (sorted keys, rounded weights).
