@@ -32,7 +32,13 @@ from dataclasses import dataclass
 from m2m_session.codes import ThreatType
 from m2m_session.errors import JsonError
 from m2m_session.jsonlimits import DEFAULT_MAX_DEPTH, parse_json
-from m2m_session.security.concepts import REPORT_NOTE, concept_hits, describes_attacks
+from m2m_session.security.concepts import (
+    REPORT_NOTE,
+    benign_override,
+    concept_hits,
+    describes_attacks,
+    mentions_only,
+)
 from m2m_session.security.result import Finding
 
 __all__ = [
@@ -539,7 +545,7 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "jb.grandma",
         JB,
-        0.88,
+        0.6,
         r"\b(?:act as|act like|pretend to be|pretend you are|play|roleplay as|role-play as|be"
         r"|you are) my (?:(?:late|deceased|dead|dear|sweet|beloved|old) )*"
         r"(?:grandma|grandmother|granny"
@@ -773,6 +779,31 @@ def _search(rule: Rule, text: str, words: frozenset[str]) -> re.Match[str] | Non
     return rule.pattern.search(text, start, end)
 
 
+#: Rules about overriding instructions, checked for an innocent sense (see
+#: :func:`~m2m_session.security.concepts.benign_override`).
+_OVERRIDE_RULES = frozenset(
+    {
+        "pi.ignore-instructions",
+        "pi.ignore-all-instructions",
+        "pi.ignore-given-instructions",
+        "pi.dont-follow",
+        "pi.instructions-void",
+    }
+)
+_SENTENCE_BREAK = re.compile(r"[.!?](?:\s|$)")
+_YOU = re.compile(r"\b(?:you|your|yours|yourself|ai|assistant|model|llm|agent|bot)\b")
+
+
+def _benign_override(text: str, match: re.Match[str]) -> bool:
+    """Whether the sentence of ``match`` overrides instructions in an innocent sense."""
+    start = max(0, match.start() - 200)
+    before = [m.end() for m in _SENTENCE_BREAK.finditer(text, start, match.start())]
+    start = before[-1] if before else start
+    after = _SENTENCE_BREAK.search(text, match.end(), match.end() + 200)
+    raw = text[start : after.start() if after else match.end() + 200]
+    return benign_override(raw, _YOU.search(raw) is not None)
+
+
 def _combine(weights: Iterable[float]) -> float:
     remaining = 1.0
     for weight in weights:
@@ -802,6 +833,7 @@ class RuleDetector:
         quoted: list[tuple[int, int]] | None = None
         framed: bool | None = None
         report: bool | None = None
+        mention: bool | None = None
         words = frozenset(text.translate(_PUNCTUATION).split())
         for rule in self.rules:
             if rule.triggers and not any(trigger in text for trigger in rule.triggers):
@@ -813,10 +845,16 @@ class RuleDetector:
                 continue
             if _NEGATED.search(text, max(0, match.start() - 24), match.start()):
                 continue  # "does not reveal its system prompt", "so it can't override ..."
+            if rule.id in _OVERRIDE_RULES and _benign_override(text, match):
+                continue  # "the flag overrides the default prompt", "instructions inside it"
             weight = rule.weight
             if rule.quotable:
                 if framed is None:
                     framed = _FRAMING.search(text) is not None
+                if not framed:
+                    if mention is None:
+                        mention = mentions_only(text)
+                    framed = mention
                 if framed:
                     if quoted is None:
                         quoted = _quoted_spans(text)
