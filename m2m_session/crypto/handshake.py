@@ -28,13 +28,15 @@ the key mismatch showed.
 What this protects against (see docs/crypto.md for the full discussion):
 
 * any change to a byte of HELLO or ACCEPT (offered modes, chosen mode, public keys, ids) gives
-  the two sides different keys, so the first sealed message fails: downgrade and tampering of
-  the handshake are detected;
+  the two sides different keys; a change to the HELLO or to the ACCEPT's mode and key shares
+  already fails the key confirmation, before any DATA: downgrade and tampering of the
+  handshake are detected;
 * **without a PSK** the exchange is unauthenticated ephemeral Diffie-Hellman: a passive
   eavesdropper learns nothing, but an *active* man in the middle can run one exchange with the
   client and another with the server and relay (and read) everything in between;
 * **with a PSK** (same-organisation agents, e.g. ``KeyHierarchy.shared_key(org)``) that attacker
-  cannot derive either side's keys without the PSK, so his sessions fail on the first message;
+  cannot derive either side's keys without the PSK, so his sessions fail at the key
+  confirmation;
 * a pinned static server key (the client's ephemeral key agreed with it is mixed into ``ikm``)
   is the cross-organisation alternative: only the holder of that key can derive the keys.
 """
