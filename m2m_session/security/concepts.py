@@ -25,6 +25,7 @@ from m2m_session.codes import ThreatType
 
 __all__ = [
     "REPORT_FACTOR",
+    "REVERSING_VERBS",
     "REPORT_NOTE",
     "ConceptHit",
     "combine",
@@ -602,18 +603,36 @@ def _positions(sentence: _Sentence, tag: str) -> list[int]:
 
 
 def _near(sentence: _Sentence, first: str, second: str, window: int) -> int | None:
-    """The position of a ``first`` word with a ``second`` word within ``window`` tokens."""
+    """The position of a ``first`` word with a ``second`` word within ``window`` tokens, a
+    position that is not negated when there is one ("do not forget to *ignore* the rules")."""
     if first not in sentence.present or second not in sentence.present:
         return None
     seconds = _positions(sentence, second)
+    found: int | None = None
     for i in _positions(sentence, first):
         if any(j != i and abs(i - j) <= window for j in seconds):
-            return i
-    return None
+            if not _negated(sentence, i):
+                return i
+            if found is None:
+                found = i
+    return found
+
+
+#: Verbs that turn a negation back into an order ("don't forget to", "never hesitate to"):
+#: after one of them, the negation no longer cancels the verb that follows.
+REVERSING_VERBS = frozenset(
+    {"forget", "forgets", "hesitate", "fail", "neglect", "omit", "miss", "skip", "stop", "delay"}
+)
 
 
 def _negated(sentence: _Sentence, at: int) -> bool:
-    return any("NEG" in found for found in sentence.tags[max(0, at - 3) : at])
+    start = max(0, at - 3)
+    for index in range(start, at):
+        if "NEG" in sentence.tags[index] and REVERSING_VERBS.isdisjoint(
+            sentence.words[index + 1 : at]
+        ):
+            return True
+    return False
 
 
 def _addressed(sentence: _Sentence) -> bool:

@@ -34,6 +34,7 @@ from m2m_session.errors import JsonError
 from m2m_session.jsonlimits import DEFAULT_MAX_DEPTH, parse_json
 from m2m_session.security.concepts import (
     REPORT_NOTE,
+    REVERSING_VERBS,
     benign_override,
     concept_hits,
     describes_attacks,
@@ -739,6 +740,14 @@ _NEGATED = re.compile(
     r"(?: \w+){0,2} ?$"
 )
 
+
+def _negated(text: str, start: int) -> bool:
+    """A negation just before ``start`` that is not turned back into an order ("don't forget
+    to ...", "never hesitate to ...")."""
+    negation = _NEGATED.search(text, max(0, start - 24), start)
+    return negation is not None and REVERSING_VERBS.isdisjoint(negation.group().split())
+
+
 #: In a framed text, a match right after "like", "such as" or "e.g." is cited, not addressed.
 _INTRODUCED = re.compile(r"\b(?:like|such as|e\.g\.,?|for example,?|for instance,?) ?$")
 
@@ -841,10 +850,15 @@ class RuleDetector:
             if any(gate.isdisjoint(words) for gate in rule.gates):
                 continue
             match = _search(rule, text, words)
+            # A negated match does not count ("does not reveal its system prompt", "so it can't
+            # override ..."), but a later match of the same rule still may ("do not forget to
+            # ignore all previous instructions": the match inside, from "ignore", is not).
+            retries = 3
+            while match is not None and _negated(text, match.start()):
+                retries -= 1
+                match = rule.pattern.search(text, match.start() + 1) if retries else None
             if match is None:
                 continue
-            if _NEGATED.search(text, max(0, match.start() - 24), match.start()):
-                continue  # "does not reveal its system prompt", "so it can't override ..."
             if rule.id in _OVERRIDE_RULES and _benign_override(text, match):
                 continue  # "the flag overrides the default prompt", "instructions inside it"
             weight = rule.weight
