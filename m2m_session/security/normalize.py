@@ -100,7 +100,8 @@ _MIN_PRINTABLE = 0.9
 
 
 class Variant(NamedTuple):
-    """One text to scan: ``source`` is ``"text"``, ``"base64"``, ``"url"`` or ``"html"``."""
+    """One text to scan: ``source`` is ``"text"``, ``"base64"``, ``"url"``, ``"html"`` or
+    ``"spaced"`` (letters spelt out with separators, joined)."""
 
     source: str
     text: str
@@ -141,7 +142,8 @@ def _decode_base64(run: str) -> str | None:
 
 
 def decode_layers(text: str) -> list[Variant]:
-    """What ``text`` hides under one layer of Base64, URL or HTML encoding (raw, not folded)."""
+    """What ``text`` hides under one layer of Base64, URL or HTML encoding, or behind letters
+    spelt out with separators (raw, not folded)."""
     found: list[Variant] = []
     runs = [run for token in text.split() if len(token) >= 16 for run in _BASE64_RUN.findall(token)]
     if runs:
@@ -160,7 +162,21 @@ def decode_layers(text: str) -> list[Variant]:
         unescaped = html.unescape(text)
         if unescaped != text:
             found.append(Variant("html", unescaped))
+    if _SPACED_HINT.search(text) and _SPACED.search(text):
+        found.append(Variant("spaced", _SPACED.sub(_join_spaced, text)))
     return found
+
+
+#: Four or more single letters or digits with one separator between them, the same one
+#: throughout: "i g n o r e", "r.e.v.e.a.l", "s-y-s-t-e-m" — words spelt out to dodge a scanner.
+#: A cheap first look (it starts on a separator, which the engine finds fast): a text without
+#: it cannot hold a spelt-out word.
+_SPACED_HINT = re.compile(r"[ .\-_*·|/][^\W_][ .\-_*·|/][^\W_][ .\-_*·|/]")
+_SPACED = re.compile(r"(?<![^\W_])[^\W_]([ .\-_*·|/])(?:[^\W_]\1){2,}[^\W_](?![^\W_])")
+
+
+def _join_spaced(match: re.Match[str]) -> str:
+    return match.group().replace(match.group(1), "")
 
 
 def variants(text: str) -> list[Variant]:

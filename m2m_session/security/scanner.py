@@ -69,7 +69,12 @@ _MAX_ARGUMENT_BYTES = 1 << 20
 _SEPARATOR = "\n|||\n"
 
 _MI = ThreatType.MALFORMED_INPUT
-_SOURCE_NOTE = {"base64": " in Base64", "url": " in URL-encoded text", "html": " in HTML entities"}
+_SOURCE_NOTE = {
+    "base64": " in Base64",
+    "url": " in URL-encoded text",
+    "html": " in HTML entities",
+    "spaced": " in spelt-out letters",
+}
 
 
 def _strings(value: object) -> Iterator[str]:
