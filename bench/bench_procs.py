@@ -117,7 +117,8 @@ class Commands:
         self._loop.remove_reader(self._conn.fileno())
 
 
-def _child(conn: Connection, body: Callable[[], None]) -> None:
+def child(conn: Connection, body: Callable[[], None]) -> None:
+    """Run ``body`` in a spawned child; a failure goes back over ``conn`` as a traceback."""
     try:
         body()
     except BaseException:
@@ -147,7 +148,7 @@ def echo_server_main(conn: Connection, use_uvloop: bool) -> None:
         raise_fd_limit(4096)
         run(_echo_server(conn), use_uvloop)
 
-    _child(conn, body)
+    child(conn, body)
 
 
 async def _echo_server(conn: Connection) -> None:
@@ -218,7 +219,7 @@ def memory_server_main(conn: Connection, kind: str, use_uvloop: bool, sessions: 
         raise_fd_limit(sessions + 256)
         run(_memory_server(conn, kind), use_uvloop)
 
-    _child(conn, body)
+    child(conn, body)
 
 
 async def _memory_server(conn: Connection, kind: str) -> None:
@@ -268,7 +269,7 @@ def memory_client_main(
         raise_fd_limit(sessions + warmup + 256)
         run(_memory_client(conn, kind, port, sessions, warmup, concurrency), use_uvloop)
 
-    _child(conn, body)
+    child(conn, body)
 
 
 async def _memory_client(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import struct
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgpack
@@ -135,8 +136,10 @@ async def stream_echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter
 # --- DATA round trips on one session --------------------------------------------------------------
 
 
-async def m2m_round_trips(port: int, count: int, payload: bytes, warmup: int) -> float:
-    session = await m2m_session.Session.connect(HOST, port)
+async def session_round_trips(
+    session: m2m_session.Session, count: int, payload: bytes, warmup: int
+) -> float:
+    """Seconds for ``count`` send-then-await-the-echo round trips on ``session`` (closed after)."""
     try:
         for _ in range(warmup):
             await session.send(payload)
@@ -149,6 +152,12 @@ async def m2m_round_trips(port: int, count: int, payload: bytes, warmup: int) ->
         return time.perf_counter() - started
     finally:
         await session.close()
+
+
+async def m2m_round_trips(port: int, count: int, payload: bytes, warmup: int) -> float:
+    return await session_round_trips(
+        await m2m_session.Session.connect(HOST, port), count, payload, warmup
+    )
 
 
 async def stream_round_trips(port: int, count: int, payload: bytes, warmup: int) -> float:
@@ -175,9 +184,11 @@ async def stream_round_trips(port: int, count: int, payload: bytes, warmup: int)
 # --- pipelined DATA ------------------------------------------------------------------------------
 
 
-async def m2m_pipelined(port: int, count: int, payload: bytes, warmup: int) -> float:
-    """One task sends ``count`` messages back to back, another receives the echoes."""
-    session = await m2m_session.Session.connect(HOST, port)
+async def session_pipelined(
+    session: m2m_session.Session, count: int, payload: bytes, warmup: int
+) -> float:
+    """Seconds for one task to send ``count`` messages back to back on ``session`` while another
+    receives the echoes (the session is closed after)."""
 
     async def send_all(n: int) -> None:
         for _ in range(n):
@@ -195,6 +206,12 @@ async def m2m_pipelined(port: int, count: int, payload: bytes, warmup: int) -> f
         return time.perf_counter() - started
     finally:
         await session.close()
+
+
+async def m2m_pipelined(port: int, count: int, payload: bytes, warmup: int) -> float:
+    return await session_pipelined(
+        await m2m_session.Session.connect(HOST, port), count, payload, warmup
+    )
 
 
 async def stream_pipelined(port: int, count: int, payload: bytes, warmup: int) -> float:
@@ -234,14 +251,19 @@ async def _m2m_one_session(port: int, payload: bytes) -> None:
         await session.close()
 
 
-async def m2m_sessions(port: int, count: int, payload: bytes, warmup: int) -> float:
-    """connect (HELLO -> ACCEPT), one echo, CLOSE; ``count`` times in sequence."""
+async def timed_sequence(one: Callable[[], Awaitable[None]], count: int, warmup: int) -> float:
+    """Seconds for ``count`` awaits of ``one()`` in sequence, after ``warmup`` untimed ones."""
     for _ in range(warmup):
-        await _m2m_one_session(port, payload)
+        await one()
     started = time.perf_counter()
     for _ in range(count):
-        await _m2m_one_session(port, payload)
+        await one()
     return time.perf_counter() - started
+
+
+async def m2m_sessions(port: int, count: int, payload: bytes, warmup: int) -> float:
+    """connect (HELLO -> ACCEPT), one echo, CLOSE; ``count`` times in sequence."""
+    return await timed_sequence(lambda: _m2m_one_session(port, payload), count, warmup)
 
 
 async def _stream_one_session(port: int, payload: bytes) -> None:
@@ -259,9 +281,4 @@ async def _stream_one_session(port: int, payload: bytes) -> None:
 
 async def stream_sessions(port: int, count: int, payload: bytes, warmup: int) -> float:
     """open_connection, one echo, close; ``count`` times in sequence."""
-    for _ in range(warmup):
-        await _stream_one_session(port, payload)
-    started = time.perf_counter()
-    for _ in range(count):
-        await _stream_one_session(port, payload)
-    return time.perf_counter() - started
+    return await timed_sequence(lambda: _stream_one_session(port, payload), count, warmup)

@@ -21,14 +21,20 @@ import statistics
 import struct
 import sys
 import time
-import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
 import bench_procs
-from bench_workloads import HOST, BenchError, m2m_echo
+from bench_workloads import (
+    HOST,
+    BenchError,
+    m2m_echo,
+    session_pipelined,
+    session_round_trips,
+    timed_sequence,
+)
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 import m2m_session
@@ -76,13 +82,7 @@ def server_main(conn: Connection) -> None:
         bench_procs.quiet_logging()
         bench_procs.run(_server(conn), False)
 
-    try:
-        body()
-    except BaseException:
-        conn.send(("error", traceback.format_exc()))
-        raise
-    finally:
-        conn.close()
+    bench_procs.child(conn, body)
 
 
 async def _server(conn: Connection) -> None:
@@ -201,52 +201,22 @@ async def _connect(port: int, mode: str) -> m2m_session.Session:
 
 
 async def round_trips(port: int, mode: str, count: int, payload: bytes, warmup: int) -> float:
-    session = await _connect(port, mode)
-    try:
-        for _ in range(warmup):
-            await session.send(payload)
-            await session.recv()
-        started = time.perf_counter()
-        for _ in range(count):
-            await session.send(payload)
-            if await session.recv() != payload:
-                raise BenchError("echo differs from what was sent")
-        return time.perf_counter() - started
-    finally:
-        await session.close()
+    return await session_round_trips(await _connect(port, mode), count, payload, warmup)
 
 
 async def pipelined(port: int, mode: str, count: int, payload: bytes, warmup: int) -> float:
-    session = await _connect(port, mode)
-
-    async def send_all(n: int) -> None:
-        for _ in range(n):
-            await session.send(payload)
-
-    async def receive_all(n: int) -> None:
-        for _ in range(n):
-            if await session.recv() != payload:
-                raise BenchError("echo differs from what was sent")
-
-    try:
-        await asyncio.gather(send_all(warmup), receive_all(warmup))
-        started = time.perf_counter()
-        await asyncio.gather(send_all(count), receive_all(count))
-        return time.perf_counter() - started
-    finally:
-        await session.close()
+    return await session_pipelined(await _connect(port, mode), count, payload, warmup)
 
 
 async def handshakes(port: int, mode: str, count: int, payload: bytes, warmup: int) -> float:
     """connect (HELLO -> ACCEPT, with an X25519 exchange when encrypting) then close, in
     sequence; no DATA."""
     del payload
-    for _ in range(warmup):
+
+    async def one() -> None:
         await (await _connect(port, mode)).close()
-    started = time.perf_counter()
-    for _ in range(count):
-        await (await _connect(port, mode)).close()
-    return time.perf_counter() - started
+
+    return await timed_sequence(one, count, warmup)
 
 
 Workload = Callable[[int, str, int, bytes, int], Awaitable[float]]
