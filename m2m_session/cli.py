@@ -25,7 +25,7 @@ from m2m_session import __version__, cli_codec, cli_scan
 from m2m_session.cli_scan import threshold as _threshold
 from m2m_session.clicommands import COMMANDS, Command, register
 from m2m_session.codes import CloseReason
-from m2m_session.crypto.keys import KeyMaterial
+from m2m_session.crypto.keys import KeyMaterial, zero
 from m2m_session.errors import (
     ConfigError,
     IoError,
@@ -188,7 +188,7 @@ def _load_psk(path: str | None) -> KeyMaterial | None:
     try:
         return KeyMaterial(data)
     finally:
-        data[:] = bytes(len(data))  # KeyMaterial holds its own copy
+        zero(data)  # KeyMaterial holds its own copy
 
 
 def _psk_or_report(args: argparse.Namespace, *, as_json: bool = False) -> KeyMaterial | None:

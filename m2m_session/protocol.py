@@ -45,7 +45,7 @@ from m2m_session.crypto.handshake import (
     check_accept_confirmation,
     derive_session_keys,
 )
-from m2m_session.crypto.keys import KeyMaterial
+from m2m_session.crypto.keys import KeyMaterial, zero
 from m2m_session.errors import (
     CapabilityMismatchError,
     ContentBlockedError,
@@ -731,7 +731,7 @@ class Protocol:
             frame = messages.encode(accept, decision.session_id, self._timestamp(now))
             self._open_channels(secret, hello_body, frame[HEADER_SIZE:], "server", accept)
         finally:
-            secret[:] = bytes(len(secret))
+            zero(secret)
         return accept, frame
 
     def _on_accept(
@@ -779,7 +779,7 @@ class Protocol:
                 check_accept_confirmation(accept.key_confirmation, expected)
                 self._open_channels(secret, self._hello_body, accept_body, "client", accept)
             finally:
-                secret[:] = bytes(len(secret))
+                zero(secret)
         self._trigger("receive_accept")
         events.append(self._establish(accept, session_id))
 

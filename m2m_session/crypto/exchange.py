@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
 from m2m_session.crypto.hierarchy import hkdf_sha256
-from m2m_session.crypto.keys import KeyMaterial, fail
+from m2m_session.crypto.keys import KeyMaterial, fail, zero
 from m2m_session.errors import KeyExchangeError
 
 __all__ = ["PUBLIC_KEY_SIZE", "SESSION_INFO", "X25519KeyPair", "load_public_key"]
@@ -98,7 +98,7 @@ class X25519KeyPair:
                 )
             return KeyMaterial(shared, key_id="x25519-shared")
         finally:
-            shared[:] = bytes(len(shared))
+            zero(shared)
 
     def derive_key(
         self,
@@ -116,7 +116,7 @@ class X25519KeyPair:
         try:
             return KeyMaterial(okm, key_id=info.decode("ascii", "replace"))
         finally:
-            okm[:] = bytes(len(okm))
+            zero(okm)
 
     def __repr__(self) -> str:
         return f"X25519KeyPair(public={self._public[:4].hex()}...)"

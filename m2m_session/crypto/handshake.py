@@ -47,12 +47,18 @@ import enum
 import hashlib
 import hmac
 from collections.abc import Iterable, Sequence
-from types import TracebackType
 from typing import Literal
 
 from m2m_session.crypto import mac
 from m2m_session.crypto.hierarchy import hkdf_sha256
-from m2m_session.crypto.keys import KeyMaterial, check_key_size, key_bytes, key_size
+from m2m_session.crypto.keys import (
+    KeyMaterial,
+    WipeOnExit,
+    check_key_size,
+    key_bytes,
+    key_size,
+    zero,
+)
 from m2m_session.errors import ConfigError, HmacError
 
 __all__ = [
@@ -151,12 +157,12 @@ def _input_key(
         try:
             ikm += _psk_bytes(psk)
         except BaseException:
-            ikm[:] = bytes(len(ikm))
+            zero(ikm)
             raise
     return ikm
 
 
-class SessionKeys:
+class SessionKeys(WipeOnExit):
     """The two 32-byte keys of one session, oriented for one side.
 
     ``send`` seals what this side sends, ``receive`` opens what it receives. ``transcript``
@@ -178,17 +184,6 @@ class SessionKeys:
         """Zero both keys (see :mod:`m2m_session.crypto.keys` for how far that goes)."""
         self.send.wipe()
         self.receive.wipe()
-
-    def __enter__(self) -> SessionKeys:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.wipe()
 
     def __repr__(self) -> str:
         return f"SessionKeys(role={self.role!r}, transcript={self.transcript[:4].hex()}...)"
@@ -231,9 +226,7 @@ def derive_session_keys(
         k_c2s = KeyMaterial(c2s, key_id="session-c2s")
         k_s2c = KeyMaterial(s2c, key_id="session-s2c")
     finally:
-        ikm[:] = bytes(len(ikm))
-        c2s[:] = bytes(len(c2s))
-        s2c[:] = bytes(len(s2c))
+        zero(ikm, c2s, s2c)
     if role == "client":
         return SessionKeys(k_c2s, k_s2c, role=role, transcript=salt)
     return SessionKeys(k_s2c, k_c2s, role=role, transcript=salt)
@@ -265,8 +258,7 @@ def accept_confirmation(
         )
         return mac.sign(key, fields)
     finally:
-        ikm[:] = bytes(len(ikm))
-        key[:] = bytes(len(key))
+        zero(ikm, key)
 
 
 def check_accept_confirmation(received: bytes | None, expected: bytes) -> None:

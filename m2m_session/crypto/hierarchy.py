@@ -33,6 +33,7 @@ from m2m_session.crypto.keys import (
     KeyMaterial,
     fail,
     key_bytes,
+    zero,
 )
 from m2m_session.errors import CryptoError, IdError, KeyringError
 
@@ -127,7 +128,7 @@ class KeyHierarchy:
         try:
             return KeyMaterial(okm, key_id=path)
         finally:
-            okm[:] = bytes(len(okm))
+            zero(okm)
 
     def org_key(self, org: str) -> KeyMaterial:
         return self.derive(org_path(org))
@@ -236,7 +237,7 @@ class Keyring:
             label = info if isinstance(info, str) else None
             return KeyMaterial(okm, key_id=label, min_size=min(length, MIN_SYMMETRIC_KEY_SIZE))
         finally:
-            okm[:] = bytes(len(okm))
+            zero(okm)
 
     def ids(self) -> list[str]:
         """Ids in insertion order (oldest first)."""

@@ -24,7 +24,7 @@ from __future__ import annotations
 import hmac
 import os
 from types import TracebackType
-from typing import Any, NoReturn, TypeAlias, TypeVar
+from typing import Any, NoReturn, Self, TypeAlias, TypeVar
 
 from m2m_session.errors import CryptoError, KeyMaterialError, NonceError
 
@@ -66,7 +66,27 @@ def random_bytes(size: int) -> bytes:
         fail(NonceError(NonceError.Case.RNG_FAILURE), exc)
 
 
-class KeyMaterial:
+class WipeOnExit:
+    """``with`` support for holders of secrets: leaving the block calls ``wipe()``."""
+
+    __slots__ = ()
+
+    def wipe(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.wipe()
+
+
+class KeyMaterial(WipeOnExit):
     """Secret key bytes in a ``bytearray`` that is zeroed on release (see the module docstring).
 
     ``KeyMaterial(data)`` copies ``data``; it refuses empty input (``KeyMaterialError(EMPTY)``)
@@ -99,7 +119,7 @@ class KeyMaterial:
         try:
             return cls(raw, key_id=key_id)
         finally:
-            _zero(raw)
+            zero(raw)
 
     # --- access -----------------------------------------------------------------------------
 
@@ -133,24 +153,13 @@ class KeyMaterial:
 
     def wipe(self) -> None:
         """Overwrite the buffer with zeros and empty it; idempotent."""
-        _zero(self._buf)
+        zero(self._buf)
         self._buf = bytearray()
-
-    def __enter__(self) -> KeyMaterial:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.wipe()
 
     def __del__(self) -> None:
         buf = getattr(self, "_buf", None)
         if buf:
-            _zero(buf)
+            zero(buf)
 
     # --- safety -----------------------------------------------------------------------------
 
@@ -209,5 +218,7 @@ def check_key_size(size: int, min_size: int = MIN_SYMMETRIC_KEY_SIZE, what: str 
         )
 
 
-def _zero(buf: bytearray) -> None:
-    buf[:] = bytes(len(buf))
+def zero(*buffers: bytearray) -> None:
+    """Overwrite each buffer with zeros in place (secrets that must not outlive their use)."""
+    for buf in buffers:
+        buf[:] = bytes(len(buf))
