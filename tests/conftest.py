@@ -17,14 +17,22 @@ import asyncio
 import contextlib
 import functools
 import inspect
+import os
+import re
+import select
+import signal
 import struct
+import subprocess
+import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import msgpack
 import pytest
+import structlog
 
 from m2m_session import CloseReason, Server, Session, serve
 
@@ -393,3 +401,93 @@ async def eventually(
 async def collect(session: Session) -> list[bytes | str]:
     """Everything ``async for`` yields until the session ends."""
     return [message async for message in session]
+
+
+# --- the command line, run as a subprocess --------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+LISTENING = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
+
+
+def cli_env() -> dict[str, str]:
+    """The environment for a subprocess that imports this checkout's ``m2m_session``."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    return env
+
+
+def cli_command(*args: str) -> list[str]:
+    """``python -m m2m_session.cli ARGS...`` with this interpreter."""
+    return [sys.executable, "-m", "m2m_session.cli", *args]
+
+
+@dataclass
+class Served:
+    """A running ``m2m-session serve`` subprocess."""
+
+    process: subprocess.Popen[str]
+    port: int
+    stderr: Path
+
+    def logs(self) -> str:
+        return self.stderr.read_text()
+
+    def stop(self) -> int:
+        """SIGTERM, and the exit status."""
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=10)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=5)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+def start_served(stderr: Path, *args: str) -> Served:
+    """Start ``serve --port 0 ARGS...`` (stderr to the file) and return once it printed its
+    ``listening on`` line."""
+    with stderr.open("w") as err:
+        process = subprocess.Popen(
+            cli_command("serve", "--host", LOCALHOST, "--port", "0", *args),
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            cwd=REPO,
+            env=cli_env(),
+        )
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], 10)
+    line = process.stdout.readline() if ready else ""
+    match = LISTENING.fullmatch(line.strip())
+    if not match:
+        Served(process, 0, stderr).kill()
+        raise AssertionError(f"no 'listening on' line: {line!r}; stderr: {stderr.read_text()}")
+    return Served(process, int(match[1]), stderr)
+
+
+ServeFactory = Callable[..., Served]
+
+
+@pytest.fixture
+def start_serve(tmp_path: Path) -> Iterator[ServeFactory]:
+    """``start_serve(ARGS...)``: a :class:`Served` per call, all killed after the test."""
+    started: list[Served] = []
+
+    def start(*args: str) -> Served:
+        served = start_served(tmp_path / f"serve-{len(started)}.err", *args)
+        started.append(served)
+        return served
+
+    yield start
+    for served in started:
+        served.kill()
+
+
+@pytest.fixture
+def restore_structlog() -> Iterator[None]:
+    """``main()`` configures structlog for the process; undo it after the test."""
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)

@@ -5,16 +5,9 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import os
-import re
-import select
 import signal
 import socket
 import subprocess
-import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,75 +17,11 @@ from m2m_session import CloseReason, ConfigError, connect
 from m2m_session.cli import COMMANDS, main
 from m2m_session.logconfig import configure_logging
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO, ServeFactory, cli_command, cli_env
+
+pytestmark = pytest.mark.usefixtures("restore_structlog")
+
 HOST = "127.0.0.1"
-LISTENING = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
-
-
-@dataclass
-class Served:
-    """A running ``m2m-session serve`` subprocess."""
-
-    process: subprocess.Popen[str]
-    port: int
-    stderr: Path
-
-    def logs(self) -> str:
-        return self.stderr.read_text()
-
-
-ServeFactory = Callable[..., Served]
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    return env
-
-
-def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "m2m_session.cli", *args]
-
-
-@pytest.fixture
-def start_serve(tmp_path: Path) -> Iterator[ServeFactory]:
-    """Start ``serve --port 0 ARGS...`` and return once it printed its ``listening on`` line."""
-    started: list[subprocess.Popen[str]] = []
-
-    def start(*args: str) -> Served:
-        stderr = tmp_path / f"serve-{len(started)}.err"
-        with stderr.open("w") as err:
-            process = subprocess.Popen(
-                _cli("serve", "--host", HOST, "--port", "0", *args),
-                stdout=subprocess.PIPE,
-                stderr=err,
-                text=True,
-                cwd=REPO,
-                env=_env(),
-            )
-        started.append(process)
-        assert process.stdout is not None
-        ready, _, _ = select.select([process.stdout], [], [], 10)
-        line = process.stdout.readline() if ready else ""
-        match = LISTENING.fullmatch(line.strip())
-        assert match, f"no 'listening on' line: {line!r}; stderr: {stderr.read_text()}"
-        return Served(process, int(match[1]), stderr)
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=5)
-        if process.stdout is not None:
-            process.stdout.close()
-
-
-@pytest.fixture(autouse=True)
-def _restore_structlog() -> Iterator[None]:
-    """``main()`` configures structlog for the process; undo it after each test."""
-    saved = structlog.get_config()
-    yield
-    structlog.configure(**saved)
 
 
 def _free_port() -> int:
@@ -110,13 +39,13 @@ def test_send_subprocess_prints_each_echo(start_serve: ServeFactory) -> None:
     served = start_serve()
     messages = ["hello", "grüße, 世界", "long " * 500]
     result = subprocess.run(
-        _cli("send", HOST, str(served.port), *messages),
+        cli_command("send", HOST, str(served.port), *messages),
         capture_output=True,
         check=False,
         text=True,
         timeout=15,
         cwd=REPO,
-        env=_env(),
+        env=cli_env(),
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [m.rstrip("\n") for m in messages]
@@ -183,13 +112,13 @@ def test_reject_exits_2_with_the_code(
 def test_reject_subprocess(start_serve: ServeFactory) -> None:
     served = start_serve("--require-scanning")
     result = subprocess.run(
-        _cli("send", HOST, str(served.port), "hi"),
+        cli_command("send", HOST, str(served.port), "hi"),
         capture_output=True,
         check=False,
         text=True,
         timeout=15,
         cwd=REPO,
-        env=_env(),
+        env=cli_env(),
     )
     assert result.returncode == 2
     assert result.stdout == ""
@@ -263,13 +192,13 @@ def test_invalid_config_exits_2(
 
 def test_bad_arguments_subprocess() -> None:
     result = subprocess.run(
-        _cli("serve", "--port", "not-a-port"),
+        cli_command("serve", "--port", "not-a-port"),
         capture_output=True,
         check=False,
         text=True,
         timeout=15,
         cwd=REPO,
-        env=_env(),
+        env=cli_env(),
     )
     assert result.returncode == 2
     assert "usage:" in result.stderr

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +15,8 @@ from m2m_session import cli
 from m2m_session.codecs import token_native as token_native_codec
 from m2m_session.compression import BROTLI_PREFIX, M2M_PREFIX, compress, decompress
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO, cli_env
+
 CODEC_COMMANDS = ("compress", "decompress", "inspect")
 
 needs_tokenizer = pytest.mark.skipif(
@@ -49,12 +49,6 @@ def _argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "m2m_session.cli", *args]
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    return env
-
-
 def run(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
         _argv(*args),
@@ -63,7 +57,7 @@ def run(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
         check=False,
         timeout=30,
         cwd=REPO,
-        env=_env(),
+        env=cli_env(),
     )
 
 

@@ -4,87 +4,30 @@ real: the server as a subprocess, each ``send`` as one too."""
 from __future__ import annotations
 
 import os
-import re
-import select
-import signal
 import subprocess
-import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import structlog
 
 from m2m_session.cli import main
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO, ServeFactory, cli_command, cli_env
+
+pytestmark = pytest.mark.usefixtures("restore_structlog")
+
 HOST = "127.0.0.1"
-LISTENING = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
-
-Serve = Callable[..., tuple[subprocess.Popen[str], int]]
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    return env
-
-
-def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "m2m_session.cli", *args]
 
 
 def _send(port: int, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        _cli("send", HOST, str(port), *args, "--timeout", "5"),
+        cli_command("send", HOST, str(port), *args, "--timeout", "5"),
         check=False,
         capture_output=True,
         text=True,
         cwd=REPO,
-        env=_env(),
+        env=cli_env(),
         timeout=20,
     )
-
-
-@pytest.fixture
-def start_serve(tmp_path: Path) -> Iterator[Serve]:
-    """``serve --port 0 ARGS...``, returned once it printed its ``listening on`` line."""
-    started: list[subprocess.Popen[str]] = []
-
-    def start(*args: str) -> tuple[subprocess.Popen[str], int]:
-        stderr = tmp_path / f"serve-{len(started)}.err"
-        with stderr.open("w") as err:
-            process = subprocess.Popen(
-                _cli("serve", "--host", HOST, "--port", "0", *args),
-                stdout=subprocess.PIPE,
-                stderr=err,
-                text=True,
-                cwd=REPO,
-                env=_env(),
-            )
-        started.append(process)
-        assert process.stdout is not None
-        ready, _, _ = select.select([process.stdout], [], [], 10)
-        line = process.stdout.readline() if ready else ""
-        match = LISTENING.fullmatch(line.strip())
-        assert match, f"no 'listening on' line: {line!r}; stderr: {stderr.read_text()}"
-        return process, int(match[1])
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=5)
-        if process.stdout is not None:
-            process.stdout.close()
-
-
-@pytest.fixture(autouse=True)
-def _restore_structlog() -> Iterator[None]:
-    """``main()`` configures structlog for the process; undo it after each test."""
-    saved = structlog.get_config()
-    yield
-    structlog.configure(**saved)
 
 
 @pytest.fixture
@@ -103,13 +46,9 @@ def keys(tmp_path: Path) -> dict[str, Path]:
     return paths
 
 
-def _terminate(process: subprocess.Popen[str]) -> int:
-    process.send_signal(signal.SIGTERM)
-    return process.wait(timeout=10)
-
-
-def test_require_encryption(start_serve: Serve) -> None:
-    server, port = start_serve("--require-encryption")
+def test_require_encryption(start_serve: ServeFactory) -> None:
+    served = start_serve("--require-encryption")
+    port = served.port
 
     plain = _send(port, "hello")
     assert plain.returncode == 2, plain.stderr
@@ -124,11 +63,12 @@ def test_require_encryption(start_serve: Serve) -> None:
     assert hmac.returncode == 0, hmac.stderr
     assert hmac.stdout.splitlines() == ["signed"]
 
-    assert _terminate(server) == 0
+    assert served.stop() == 0
 
 
-def test_psk_file(start_serve: Serve, keys: dict[str, Path]) -> None:
-    server, port = start_serve("--require-encryption", "--psk-file", str(keys["a"]))
+def test_psk_file(start_serve: ServeFactory, keys: dict[str, Path]) -> None:
+    served = start_serve("--require-encryption", "--psk-file", str(keys["a"]))
+    port = served.port
 
     same = _send(port, "--encrypt", "--psk-file", str(keys["a"]), "secret")
     assert same.returncode == 0, same.stderr
@@ -139,7 +79,7 @@ def test_psk_file(start_serve: Serve, keys: dict[str, Path]) -> None:
     assert other.stdout == ""
     assert "ACCEPT key confirmation does not match" in other.stderr
 
-    assert _terminate(server) == 0
+    assert served.stop() == 0
 
 
 @pytest.mark.parametrize("command", ["serve", "send"])

@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import select
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO, cli_env
+
 EXAMPLES = REPO / "examples"
 SESSION_ID = re.compile(r"\bsess_[a-z0-9]{20}\b")
 
 sys.path.insert(0, str(EXAMPLES))
 
 import server as agent  # noqa: E402  (examples/server.py)
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    return env
 
 
 def test_demo_prints_a_transcript() -> None:
@@ -34,7 +27,7 @@ def test_demo_prints_a_transcript() -> None:
         text=True,
         timeout=30,
         cwd=REPO,
-        env=_env(),
+        env=cli_env(),
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -54,7 +47,7 @@ def test_server_and_client_examples_talk() -> None:
         stderr=subprocess.PIPE,
         text=True,
         cwd=REPO,
-        env=_env(),
+        env=cli_env(),
     )
     try:
         assert server.stdout is not None
@@ -69,7 +62,7 @@ def test_server_and_client_examples_talk() -> None:
             text=True,
             timeout=30,
             cwd=REPO,
-            env=_env(),
+            env=cli_env(),
         )
         assert client.returncode == 0, client.stderr
         assert SESSION_ID.search(client.stdout)
