@@ -45,6 +45,7 @@ from m2m_session.codecs import (
     token_native,
 )
 from m2m_session.codecs import m2m as m2m_codec
+from m2m_session.codecs.select import is_utf8
 from m2m_session.errors import InvalidCodecError
 from m2m_session.framing import FrameDecoder
 
@@ -127,14 +128,6 @@ def _is_llm_payload(data: bytes) -> bool:
     return m2m_codec.detect_schema(data) is not None
 
 
-def _is_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 def methods() -> tuple[list[Method], list[str]]:
     """The methods of this build, and a note for each codec left out."""
     notes: list[str] = []
@@ -154,7 +147,7 @@ def methods() -> tuple[list[Method], list[str]]:
     wanted: list[tuple[str, bool, Callable[[bytes], bool]]] = [
         (Algorithm.BROTLI.value, False, lambda _d: True),
         (Algorithm.M2M.value, False, _is_llm_payload),
-        (Algorithm.TOKEN_NATIVE.value, False, _is_utf8),
+        (Algorithm.TOKEN_NATIVE.value, False, is_utf8),
         (Algorithm.BROTLI_SESSION.value, True, lambda _d: True),
     ]
     for name, stream, applies in wanted:

@@ -356,6 +356,19 @@ def _optional(payload: dict[str, Any], key: str, kind: type, what: str, default:
     return value
 
 
+def _optional_str_list(payload: dict[str, Any], key: str, problems: list[str]) -> tuple[str, ...]:
+    """``payload[key]`` as a tuple of str; empty when absent or nil, and a problem noted when
+    it is something else."""
+    value = payload.get(key)
+    if value is None:
+        return ()
+    parsed = _str_list(value)
+    if parsed is None:
+        problems.append(f"'{key}' must be a list of str")
+        return ()
+    return parsed
+
+
 def _str_list(value: object) -> tuple[str, ...] | None:
     if type(value) is not list or not all(type(item) is str for item in value):
         return None
@@ -379,13 +392,7 @@ def _parse_hello(payload: dict[str, Any]) -> Hello:
     elif raw_algorithms is not None:
         problems.append(f"'algorithms' is a {_kind(raw_algorithms)}, expected a list of str")
 
-    encodings: tuple[str, ...] = ()
-    if "encodings" in payload and payload["encodings"] is not None:
-        parsed = _str_list(payload["encodings"])
-        if parsed is None:
-            problems.append("'encodings' must be a list of str")
-        else:
-            encodings = parsed
+    encodings = _optional_str_list(payload, "encodings", problems)
 
     preferred = payload.get("preferred_encoding")
     if preferred is not None and type(preferred) is not str:
@@ -418,13 +425,7 @@ def _parse_hello(payload: dict[str, Any]) -> Hello:
         problems.append(f"'extensions' is a {_kind(extensions)}, expected a map")
         extensions = {}
 
-    modes: tuple[str, ...] = ()
-    if payload.get("security_modes") is not None:
-        parsed = _str_list(payload["security_modes"])
-        if parsed is None:
-            problems.append("'security_modes' must be a list of str")
-        else:
-            modes = parsed
+    modes = _optional_str_list(payload, "security_modes", problems)
     key_share = payload.get("key_share")
     if key_share is not None and (type(key_share) is not bytes or len(key_share) != 32):
         problems.append("'key_share' must be 32 bytes (bin)")

@@ -22,7 +22,7 @@ from m2m_session.codecs import Algorithm
 from m2m_session.codecs import m2m as _m2m
 from m2m_session.errors import CapabilityMismatchError
 
-__all__ = ["M2M_MIN", "TINY", "choose"]
+__all__ = ["M2M_MIN", "TINY", "choose", "is_utf8"]
 
 TINY = 256
 M2M_MIN = 1024
@@ -54,7 +54,7 @@ def choose(data: bytes, algorithms: Collection[str]) -> str:
     for name in (_BROTLI, _NONE):
         if name in algorithms:
             return name
-    if _TOKEN_NATIVE in algorithms and _is_utf8(data):
+    if _TOKEN_NATIVE in algorithms and is_utf8(data):
         return _TOKEN_NATIVE
     raise CapabilityMismatchError(
         f"none of the negotiated algorithms ({', '.join(sorted(algorithms))}) can carry "
@@ -62,7 +62,8 @@ def choose(data: bytes, algorithms: Collection[str]) -> str:
     )
 
 
-def _is_utf8(data: bytes) -> bool:
+def is_utf8(data: bytes) -> bool:
+    """Whether ``data`` decodes as UTF-8 (what ``TOKEN_NATIVE`` can carry)."""
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
