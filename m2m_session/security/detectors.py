@@ -183,7 +183,6 @@ class LearnedDetector:
         self.path = Path(path) if path is not None else DEFAULT_LEARNED_MODEL
         self._name = name
         self.min_confidence = min_confidence
-        self._classes: dict[ThreatType, tuple[float, dict[str, float]]] | None = None
         self._tables: _ScoreTables | None = None
         self.trained_on: dict[str, Any] = {}
 
@@ -202,7 +201,7 @@ class LearnedDetector:
 
     @property
     def loaded(self) -> bool:
-        return self._classes is not None
+        return self._tables is not None
 
     def load(self) -> None:
         """Read and validate the model file; :class:`ModelLoadError` if missing or corrupt."""
@@ -241,7 +240,6 @@ class LearnedDetector:
             classes[threat] = (float(bias), checked)
         trained_on = document.get("trained_on")
         self.trained_on = dict(trained_on) if isinstance(trained_on, Mapping) else {}
-        self._classes = classes
         self._tables = _ScoreTables(classes)
 
     def scores(self, text: str) -> dict[ThreatType, float]:
