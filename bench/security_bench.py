@@ -47,7 +47,7 @@ from m2m_session.security.training import fingerprint, train, training_rows
 
 CORPUS_DIR = Path(__file__).parent / "security_corpus"
 #: The corpus files, in reading order: the tune files (one writer each), then the held-out.
-CORPUS_FILES = ("corpus.jsonl", "tune2.jsonl", "tune3.jsonl", "tune4.jsonl", "heldout.jsonl")
+CORPUS_FILES = ("corpus.jsonl", "tune2.jsonl", "tune3.jsonl", "tune4.jsonl", "tune5.jsonl")
 RECALL_TARGET = 0.9
 FP_TARGET = 0.02
 MS_PER_KB_TARGET = 0.2
