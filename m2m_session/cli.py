@@ -22,6 +22,7 @@ from collections.abc import Callable
 import structlog
 
 from m2m_session import __version__, cli_codec, cli_scan
+from m2m_session.cli_scan import add_detector_arguments, detector
 from m2m_session.cli_scan import threshold as _threshold
 from m2m_session.clicommands import COMMANDS, Command, register
 from m2m_session.codes import CloseReason
@@ -275,6 +276,7 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="T",
         help=f"with --scan: confidence 0..1 that makes a threat (default: {DEFAULT_THRESHOLD:g})",
     )
+    add_detector_arguments(parser, when="with --scan: ")
     parser.add_argument(
         "--hello-timeout",
         type=_positive_float,
@@ -337,15 +339,25 @@ def _run_serve(args: argparse.Namespace) -> int:
 
 
 def _scan_policy(args: argparse.Namespace) -> ScanPolicy | None:
-    """``--scan`` and ``--threshold`` as a policy (``None``: no policy of the server's own)."""
+    """``--scan``, ``--threshold``, ``--detector`` and ``--model`` as a policy (``None``: no
+    policy of the server's own)."""
     mode: str | None = args.scan
     threshold: float | None = args.threshold
     if mode is None:
-        if threshold is not None:
-            raise ConfigError("--threshold needs --scan monitor|blocking")
+        for given, option in ((threshold, "--threshold"), (args.detector, "--detector")):
+            if given is not None:
+                raise ConfigError(f"{option} needs --scan monitor|blocking")
+        if args.model is not None:
+            raise ConfigError("--model needs --scan monitor|blocking")
         return None
-    policy = ScanPolicy.of(mode, DEFAULT_THRESHOLD if threshold is None else threshold)
-    log.info("scan_policy", mode=str(policy.mode), threshold=policy.threshold)
+    threshold = DEFAULT_THRESHOLD if threshold is None else threshold
+    policy = ScanPolicy.of(mode, threshold, detector=detector(args))
+    log.info(
+        "scan_policy",
+        mode=str(policy.mode),
+        threshold=policy.threshold,
+        detector=policy.scanner.detector.name,
+    )
     return policy
 
 

@@ -1,8 +1,9 @@
 """The ``scan`` subcommand of ``m2m-session``: run the security scanner on one text.
 
-``m2m-session scan [TEXT|-] [--threshold T] [--json]`` scans TEXT, or stdin (read as bytes, so
-invalid UTF-8 is reported rather than crashing) when TEXT is ``-`` or missing, and prints the
-result: a short summary, or with ``--json`` the seed's scan-result shape
+``m2m-session scan [TEXT|-] [--threshold T] [--detector NAME] [--model FILE] [--json]`` scans
+TEXT, or stdin (read as bytes, so invalid UTF-8 is reported rather than crashing) when TEXT is
+``-`` or missing, with the rules or the learned model or both, and prints the result: a short
+summary, or with ``--json`` the seed's scan-result shape
 (:meth:`~m2m_session.security.ScanResult.to_dict`). Like :mod:`m2m_session.cli_codec`, this
 module does not import :mod:`m2m_session.cli`; ``cli`` hands it its ``register`` and
 ``Command``.
@@ -19,10 +20,12 @@ import os
 import sys
 
 from m2m_session.clicommands import Command
-from m2m_session.errors import IoError, M2MError
-from m2m_session.security import DEFAULT_THRESHOLD, Scanner, ScanResult
+from m2m_session.errors import ConfigError, IoError, M2MError
+from m2m_session.security import DEFAULT_THRESHOLD, Detector, Scanner, ScanResult, default_registry
 
-__all__ = ["COMMANDS", "threshold"]
+__all__ = ["COMMANDS", "add_detector_arguments", "detector", "threshold"]
+
+DETECTORS = ("rules", "learned", "combined")
 
 PROG = "m2m-session"
 EXIT_SAFE = 0
@@ -37,6 +40,36 @@ def threshold(text: str) -> float:
         return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
+def add_detector_arguments(parser: argparse.ArgumentParser, *, when: str = "") -> None:
+    """``--detector`` and ``--model`` (``when``: a prefix for the help, e.g. "with --scan: ")."""
+    parser.add_argument(
+        "--detector",
+        choices=DETECTORS,
+        default=None,
+        help=(
+            f"{when}rules (no model, the default), learned (the trained word model) or "
+            "combined (both, strongest finding per type)"
+        ),
+    )
+    parser.add_argument(
+        "--model",
+        default=None,
+        metavar="FILE",
+        help=f"{when}the learned model file (default: the one shipped with the package)",
+    )
+
+
+def detector(args: argparse.Namespace) -> Detector:
+    """The loaded detector ``--detector`` and ``--model`` name (``ModelLoadError`` for a missing
+    or corrupt model file, ``ConfigError`` for ``--model`` with the rules)."""
+    name: str = args.detector or "rules"
+    if name == "rules":
+        if args.model is not None:
+            raise ConfigError("--model needs --detector learned|combined")
+        return default_registry().get(name)
+    return default_registry(learned=True, model=args.model).get(name)
 
 
 def _scan_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,6 +87,7 @@ def _scan_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="T",
         help="confidence 0..1 at which a finding is a threat (default: %(default)g)",
     )
+    add_detector_arguments(parser)
     parser.add_argument(
         "--json",
         action="store_true",
@@ -66,7 +100,7 @@ def _scan_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _run_scan(args: argparse.Namespace) -> int:
     try:
-        scanner = Scanner(threshold=args.threshold)
+        scanner = Scanner(detector(args), threshold=args.threshold)
         result = scanner.scan(_content(args.text))
     except M2MError as error:
         if args.json:

@@ -35,6 +35,7 @@ import pytest
 import structlog
 
 from m2m_session import CloseReason, Server, Session, serve
+from m2m_session.security.training import dumps, train
 
 # --- the per-test timeout guard ---------------------------------------------------------------
 
@@ -491,3 +492,24 @@ def restore_structlog() -> Iterator[None]:
     saved = structlog.get_config()
     yield
     structlog.configure(**saved)
+
+
+#: A word only :func:`toy_model` knows: a JAILBREAK to that model, harmless to the rules.
+TOY_TRIGGER = "zorblax quux"
+
+
+def toy_model(path: Path) -> Path:
+    """Write a tiny learned model to ``path``: ``TOY_TRIGGER`` is its JAILBREAK, ordinary words
+    are benign. Tests that the learned detector is really used stay independent of the shipped
+    model, which is retrained as the corpus grows."""
+    rows = []
+    for i in range(8):
+        rows += [
+            {"text": f"{TOY_TRIGGER} mode number {i}", "label": "JAILBREAK", "split": "tune"},
+            {"text": f"frobnicate the widget {i}", "label": "PROMPT_INJECTION", "split": "tune"},
+            {"text": f"plugh xyzzy item {i}", "label": "DATA_EXFILTRATION", "split": "tune"},
+            {"text": f"the weather is fine on day {i}", "label": "BENIGN", "split": "tune"},
+            {"text": f"lunch at noon with team {i}", "label": "BENIGN", "split": "tune"},
+        ]
+    path.write_text(dumps(train(rows, steps=300)), encoding="utf-8")
+    return path

@@ -13,7 +13,7 @@ import pytest
 from m2m_session import NegotiationFailed, RejectCode, Session
 from m2m_session.cli import COMMANDS, main
 
-from conftest import REPO, cli_command, cli_env, start_served
+from conftest import REPO, TOY_TRIGGER, cli_command, cli_env, start_served, toy_model
 
 pytestmark = pytest.mark.usefixtures("restore_structlog")
 
@@ -156,6 +156,45 @@ def test_bad_threshold_subprocess_json_on_stderr() -> None:
     assert "outside 0..1" in error["message"]
 
 
+def test_detector_learned_uses_the_model_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = str(toy_model(tmp_path / "toy.json"))
+    text = f"let us try {TOY_TRIGGER} today"
+    assert main(["scan", text, "--json"]) == 0  # the rules see nothing here
+    capsys.readouterr()
+    assert main(["scan", text, "--detector", "learned", "--model", model, "--json"]) == 1
+    result = json.loads(capsys.readouterr().out)
+    assert result["threat_type"] == "JAILBREAK"
+    assert [d["detector"] for d in result["details"]] == ["learned/jailbreak"]
+
+
+def test_detector_combined_keeps_the_rules(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", INJECTION, "--detector", "combined", "--json"]) == 1
+    result = json.loads(capsys.readouterr().out)
+    assert result["threat_type"] == "PROMPT_INJECTION"
+    assert any(d["detector"].startswith("rules/") for d in result["details"])
+
+
+def test_missing_model_file_exits_2_with_model_load(tmp_path: Path) -> None:
+    missing = str(tmp_path / "nope.json")
+    result = _run("scan", "--detector", "learned", "--model", missing, "--json", stdin=b"hi")
+    assert result.returncode == 2
+    assert result.stdout == b""
+    error = json.loads(result.stderr)["error"]
+    assert error["code"] == "MODEL_LOAD_ERROR"
+    assert "nope.json" in error["message"]
+
+
+def test_model_without_a_learned_detector_is_a_config_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["scan", "hi", "--model", "m.json"]) == 2
+    assert "--model needs --detector learned|combined" in capsys.readouterr().err
+    assert main(["scan", "hi", "--detector", "neural"]) == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
 # --- serve --scan -----------------------------------------------------------------------------
 
 
@@ -204,6 +243,35 @@ async def test_serve_scan_blocking_withholds_the_injection(tmp_path: Path) -> No
     policy = next(e for e in events if e.get("event") == "scan_policy")
     assert policy["mode"] == "blocking"
     assert policy["threshold"] == 0.8
+
+
+def test_serve_detector_without_scan_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--port", "0", "--detector", "combined"]) == 2
+    assert "--detector needs --scan" in capsys.readouterr().err
+    assert main(["serve", "--port", "0", "--model", "m.json"]) == 2
+    assert "--model needs --scan" in capsys.readouterr().err
+
+
+async def test_serve_scan_with_the_learned_detector(tmp_path: Path) -> None:
+    model = str(toy_model(tmp_path / "toy.json"))
+    served = start_served(
+        tmp_path / "serve.err",
+        *("--scan", "blocking", "--detector", "learned", "--model", model, "--log-json"),
+    )
+    try:
+        session = await Session.connect(HOST, served.port, handshake_timeout=5)
+        try:
+            await session.send(f"{TOY_TRIGGER} please")  # withheld by the server's model
+            await session.send(BENIGN)
+            assert await asyncio.wait_for(session.recv(), 5) == BENIGN
+        finally:
+            await session.close()
+        assert await asyncio.to_thread(served.stop) == 0
+    finally:
+        served.kill()
+    events = [json.loads(line) for line in served.stderr.read_text().splitlines()]
+    policy = next(e for e in events if e.get("event") == "scan_policy")
+    assert policy["detector"] == "learned"
 
 
 async def test_serve_scan_blocking_with_require_scanning(tmp_path: Path) -> None:

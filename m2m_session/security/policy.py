@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from m2m_session.errors import ConfigError
+from m2m_session.security.detectors import Detector, default_registry
 from m2m_session.security.scanner import DEFAULT_THRESHOLD, Scanner
 
 __all__ = ["ScanMode", "ScanPolicy"]
@@ -38,6 +39,10 @@ class ScanPolicy:
     #: Per-peer modes by the peer's HELLO ``agent_id`` (servers know it), e.g. a trusted
     #: agent in MONITOR while everyone else is BLOCKING.
     peers: Mapping[str, ScanMode] = field(default_factory=dict)
+    #: The detector: a loaded :class:`~m2m_session.security.Detector`, or a name of
+    #: :func:`~m2m_session.security.default_registry` (``"rules"``, ``"learned"``,
+    #: ``"combined"``), loaded here so a bad name or model file fails before any session.
+    detector: Detector | str = "rules"
     scanner: Scanner = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -51,14 +56,22 @@ class ScanPolicy:
         object.__setattr__(self, "allow", tuple(self.allow))
         # One scanner per policy, shared by its sessions: building the rules costs more than a
         # scan, and a Scanner keeps no per-message state.
-        object.__setattr__(self, "scanner", Scanner(threshold=self.threshold, allow=self.allow))
+        detector = self.detector
+        if isinstance(detector, str):
+            detector = default_registry(learned=detector != "rules").get(detector)
+        scanner = Scanner(detector, threshold=self.threshold, allow=self.allow)
+        object.__setattr__(self, "scanner", scanner)
 
     @classmethod
     def of(
-        cls, mode: ScanMode | str, threshold: float = DEFAULT_THRESHOLD, allow: Iterable[str] = ()
+        cls,
+        mode: ScanMode | str,
+        threshold: float = DEFAULT_THRESHOLD,
+        allow: Iterable[str] = (),
+        detector: Detector | str = "rules",
     ) -> ScanPolicy:
-        """A policy from plain values (the CLI's ``--scan`` and ``--threshold``)."""
-        return cls(ScanMode(mode), threshold, tuple(allow))
+        """A policy from plain values (the CLI's ``--scan``, ``--threshold``, ``--detector``)."""
+        return cls(ScanMode(mode), threshold, tuple(allow), detector=detector)
 
     def mode_for(self, agent_id: str | None) -> ScanMode:
         """The mode that applies to a peer."""
