@@ -51,6 +51,7 @@ from m2m_session.errors import (
     ContentBlockedError,
     CryptoError,
     DecompressionError,
+    InferenceError,
     InvalidMessageError,
     KeyExchangeError,
     M2MError,
@@ -64,6 +65,7 @@ from m2m_session.framing import DEFAULT_MAX_FRAME_SIZE, HEADER_SIZE, FrameDecode
 from m2m_session.messages import Accept, Close, Data, Hello, Ping, Pong, Reject, UnknownMessage
 from m2m_session.negotiation import Agreement, negotiate_version, smaller_limit
 from m2m_session.security.policy import ScanMode, ScanPolicy
+from m2m_session.security.result import ScanResult
 from m2m_session.security.scanner import Scanner
 
 __all__ = [
@@ -74,6 +76,7 @@ __all__ = [
     "Negotiated",
     "PongReceived",
     "Protocol",
+    "ScanRequest",
     "Role",
     "SessionEnded",
     "SessionEstablished",
@@ -232,6 +235,18 @@ class DataBlocked:
 
 
 @dataclass(frozen=True, slots=True)
+class ScanRequest:
+    """A received DATA too large to scan inline (``ScanPolicy.thread_above``): the shell runs
+    :meth:`Protocol.scan_payload` where it likes (a worker thread) and hands the result to
+    :meth:`Protocol.complete_scan`, which delivers or withholds ``data``. Events after this one
+    must wait for it, so that messages keep their order."""
+
+    data: bytes | str
+    raw: bytes
+    algorithm: str
+
+
+@dataclass(frozen=True, slots=True)
 class PongReceived:
     """A PONG; ``rtt`` is measured against the oldest unanswered PING."""
 
@@ -263,6 +278,7 @@ Event = (
     SessionEstablished
     | DataReceived
     | DataBlocked
+    | ScanRequest
     | PongReceived
     | UnknownMessageReceived
     | SessionEnded
@@ -306,6 +322,7 @@ class Protocol:
         "_psk",
         "_scan_blocking",
         "_scan_policy",
+        "_scan_thread_above",
         "_scanner",
         "_sealer",
         "_session_timeout",
@@ -365,6 +382,7 @@ class Protocol:
         self._opener: OpeningChannel | None = None
         self._scanner: Scanner | None = None
         self._scan_blocking = False
+        self._scan_thread_above: int | None = None
         self._peer_agent_id: str | None = None
         self._stateful: frozenset[str] = frozenset()
         self._codec_options = CodecOptions()
@@ -430,9 +448,17 @@ class Protocol:
         self._handshake_deadline = now + self.timeouts.handshake
 
     def send_data(
-        self, data: bytes | bytearray | memoryview | str, now: float, algorithm: str | None = None
+        self,
+        data: bytes | bytearray | memoryview | str,
+        now: float,
+        algorithm: str | None = None,
+        *,
+        scanned: ScanResult | None = None,
     ) -> None:
-        """Queue one DATA; raises when the session is not ESTABLISHED or the data can't go."""
+        """Queue one DATA; raises when the session is not ESTABLISHED or the data can't go.
+
+        ``scanned``: the scan of ``data`` made outside the core (:meth:`scans_in_thread`);
+        without it a scanning session scans here."""
         if self.state != _ESTABLISHED or now >= self._last_received + self._session_timeout:
             self._check_open(now)  # raises
         if type(data) is str:
@@ -446,7 +472,12 @@ class Protocol:
         size = len(raw)
         if size > self._size_limit:
             self._check_size(size, "payload")  # raises
-        status = None if self._scanner is None else self._scan_outgoing(data, raw)
+        if self._scanner is None:
+            status = None
+        else:
+            if scanned is None:
+                scanned = self._scanner.scan(data if type(data) is str else raw)
+            status = self._judge_outgoing(scanned)
         if algorithm is None:
             # The common small message is decided here, without a call.
             algorithm = _NONE if size < _TINY and self._plain_ok else _choose(raw, self._algorithms)
@@ -860,6 +891,7 @@ class Protocol:
         if policy is not None and policy.mode_for(self._peer_agent_id) is not ScanMode.DISABLED:
             self._scanner = policy.scanner
             self._scan_blocking = policy.mode_for(self._peer_agent_id) is ScanMode.BLOCKING
+            self._scan_thread_above = policy.thread_above
         self._handshake_deadline = None
         self.negotiated = Negotiated(
             version=accept.version,
@@ -903,15 +935,19 @@ class Protocol:
         stats.bytes_saved += size - len(content)
         if self.state != _ESTABLISHED:
             return  # CLOSING: the application has stopped reading
-        if self._scanner is not None and self._blocks_incoming(raw, algorithm, events):
-            return
+        data: bytes | str = raw
         if text:
             try:
-                events.append(DataReceived(raw.decode("utf-8"), algorithm))
+                data = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise InvalidMessageError("DATA marked text is not valid UTF-8") from exc
-        else:
-            events.append(DataReceived(raw, algorithm))
+        if self._scanner is not None:
+            if self.scans_in_thread(size):
+                events.append(ScanRequest(data, raw, algorithm))
+                return
+            if self._withheld(self._scanner.scan(raw), events):
+                return
+        events.append(DataReceived(data, algorithm))
 
     def _on_pong(self, now: float, events: list[Event]) -> None:
         self._missed_pongs = 0
@@ -959,13 +995,9 @@ class Protocol:
         if not requested:
             self._keepalive_sent_at = now
 
-    def _scan_outgoing(
-        self, data: bytes | bytearray | memoryview | str, raw: bytes
-    ) -> dict[str, Any]:
-        """Scan a payload about to be sent: its DATA ``security_status``, or
-        ``SecurityThreatError`` in blocking mode (nothing is queued)."""
-        assert self._scanner is not None
-        result = self._scanner.scan(data if type(data) is str else raw)
+    def _judge_outgoing(self, result: ScanResult) -> dict[str, Any]:
+        """Count and log the scan of a payload about to be sent: its DATA
+        ``security_status``, or ``SecurityThreatError`` in blocking mode (nothing is queued)."""
         stats = self.stats
         stats.scanned += 1
         if not result.safe:
@@ -989,11 +1021,46 @@ class Protocol:
             "confidence": round(result.confidence, 4),
         }
 
-    def _blocks_incoming(self, raw: bytes, algorithm: str, events: list[Event]) -> bool:
-        """Scan a received payload, whatever the peer's ``security_status`` says; True when
-        blocking mode withholds it (a :class:`DataBlocked` event takes its place)."""
-        assert self._scanner is not None
-        result = self._scanner.scan(raw)
+    @property
+    def scans_in_threads(self) -> bool:
+        """Whether some payloads are scanned outside the core (see :meth:`scans_in_thread`)."""
+        return self._scan_thread_above is not None and self._scanner is not None
+
+    def scans_in_thread(self, size: int) -> bool:
+        """Whether a payload of ``size`` bytes is scanned outside the core (see
+        :class:`ScanRequest`; on the way out, :meth:`send_data` takes the result)."""
+        limit = self._scan_thread_above
+        return limit is not None and size > limit and self._scanner is not None
+
+    def scan_payload(self, payload: bytes | str) -> ScanResult:
+        """Scan ``payload`` with this session's scanner; touches no session state, so it may
+        run in another thread."""
+        if self._scanner is None:
+            raise ProtocolError("this session does not scan")
+        return self._scanner.scan(payload)
+
+    def complete_scan(
+        self, request: ScanRequest, result: ScanResult | Exception, now: float
+    ) -> list[Event]:
+        """Deliver or withhold the DATA of ``request`` by ``result`` (a scanner that failed:
+        its exception, which ends the session ERROR as it would inline)."""
+        # Delivered even if the session ended since: the DATA arrived while it was open, and
+        # inline it would have been delivered before the end too.
+        events: list[Event] = []
+        if isinstance(result, M2MError):
+            self._fail(result, now, events)
+        elif isinstance(result, Exception):
+            error = InferenceError(f"the scanner failed: {type(result).__name__}: {result}")
+            error.__cause__ = result
+            self._fail(error, now, events)
+        elif not self._withheld(result, events):
+            events.append(DataReceived(request.data, request.algorithm))
+        return events
+
+    def _withheld(self, result: ScanResult, events: list[Event]) -> bool:
+        """Count and log the scan of a received payload, whatever the peer's
+        ``security_status`` said; True when blocking mode withholds it (a
+        :class:`DataBlocked` event takes its place)."""
         stats = self.stats
         stats.scanned += 1
         if result.safe:

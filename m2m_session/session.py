@@ -40,6 +40,7 @@ from m2m_session.protocol import (
     Negotiated,
     PongReceived,
     Protocol,
+    ScanRequest,
     SessionEnded,
     SessionEstablished,
     SessionStats,
@@ -47,6 +48,7 @@ from m2m_session.protocol import (
     Timeouts,
 )
 from m2m_session.security.policy import ScanPolicy
+from m2m_session.security.result import ScanResult
 
 __all__ = ["DEFAULT_MAX_QUEUE", "Session", "SessionOwner", "connect"]
 
@@ -74,6 +76,7 @@ class Session(asyncio.Protocol):
     """
 
     __slots__ = (
+        "_backlog",
         "_closed_waiter",
         "_core",
         "_drain_waiter",
@@ -88,6 +91,8 @@ class Session(asyncio.Protocol):
         "_peer",
         "_ping_waiters",
         "_recv_waiters",
+        "_scan_task",
+        "_send_lock",
         "_timer",
         "_timer_at",
         "_transport",
@@ -120,6 +125,12 @@ class Session(asyncio.Protocol):
         self._timer_at = 0.0
         self._ended: SessionEnded | None = None
         self._owner = owner
+        # While a received DATA is scanned in a worker thread, the events after it wait here
+        # (None: no scan running), and reading pauses.
+        self._backlog: deque[Event] | None = None
+        self._scan_task: asyncio.Task[None] | None = None
+        # Held by a send() scanning in a worker thread; later sends queue behind it in order.
+        self._send_lock = asyncio.Lock()
         #: The HELLO of this session: ours on a client, the peer's on a server.
         self.hello = hello
 
@@ -295,16 +306,42 @@ class Session(asyncio.Protocol):
         ``SessionNotEstablished`` (or ``SessionExpired`` after a timeout) when the session is
         not open, ``CapabilityMismatchError`` for an algorithm that was not negotiated.
         """
+        core = self._core
+        if core.scans_in_threads:
+            await self._send_in_order(data, algorithm)
+            return
         try:
-            self._core.send_data(data, self._loop.time(), algorithm)
+            core.send_data(data, self._loop.time(), algorithm)
         except M2MError:
             self._flush_and_settle()  # the core may have ended the session (TIMEOUT, ERROR)
             raise
         transport = self._transport
         assert transport is not None
-        transport.write(self._core.data_to_send())
+        transport.write(core.data_to_send())
         if self._paused_writing:
             await self._drain()
+
+    async def _send_in_order(
+        self, data: bytes | bytearray | memoryview | str, algorithm: str | None
+    ) -> None:
+        """:meth:`send` for a session that scans large payloads in a worker thread: one send
+        at a time, so a small message does not overtake a large one being scanned."""
+        core = self._core
+        async with self._send_lock:
+            scanned = None
+            if core.scans_in_thread(_utf8_size(data)):
+                payload = data if isinstance(data, str) else bytes(data)
+                scanned = await asyncio.to_thread(core.scan_payload, payload)
+            try:
+                core.send_data(data, self._loop.time(), algorithm, scanned=scanned)
+            except M2MError:
+                self._flush_and_settle()
+                raise
+            transport = self._transport
+            assert transport is not None
+            transport.write(core.data_to_send())
+            if self._paused_writing:
+                await self._drain()
 
     async def recv(self) -> bytes | str:
         """The next message. ``ContentBlockedError`` for a message the scanner withheld
@@ -348,7 +385,7 @@ class Session(asyncio.Protocol):
         item = inbox.popleft()
         if self._paused_reading and len(inbox) <= self._max_queue // 4:
             self._paused_reading = False
-            if self._transport is not None:
+            if self._transport is not None and self._backlog is None:
                 self._transport.resume_reading()
         return item
 
@@ -480,21 +517,69 @@ class Session(asyncio.Protocol):
             self._handle([ended])
 
     def _handle(self, events: list[Event]) -> None:
-        for event in events:
-            if isinstance(event, DataReceived):
+        if self._backlog is not None:
+            self._backlog.extend(events)  # behind the DATA being scanned
+            return
+        for index, event in enumerate(events):
+            if type(event) is DataReceived:  # the per-message case, without a call
                 self._inbox.append(event.data)
                 if self._recv_waiters:
                     self._wake_receiver()
-            elif isinstance(event, DataBlocked):
-                self._inbox.append(event.error)
-                if self._recv_waiters:
-                    self._wake_receiver()
-            elif isinstance(event, PongReceived):
-                self._on_pong(event)
-            elif isinstance(event, SessionEstablished):
-                self._on_session_established(event)
-            elif isinstance(event, SessionEnded):
-                self._on_session_ended(event)
+                continue
+            if type(event) is not ScanRequest:
+                self._dispatch(event)
+                continue
+            self._backlog = deque(events[index:])
+            if self._transport is not None and not self._paused_reading:
+                self._transport.pause_reading()
+            self._scan_task = self._loop.create_task(self._run_backlog())
+            return
+
+    async def _run_backlog(self) -> None:
+        """Scan each :class:`ScanRequest` of the backlog in a worker thread and dispatch the
+        events in their order; then read again."""
+        backlog = self._backlog
+        assert backlog is not None
+        core = self._core
+        while backlog:
+            event = backlog.popleft()
+            if type(event) is not ScanRequest:
+                self._dispatch(event)
+                continue
+            result: ScanResult | Exception
+            try:
+                result = await asyncio.to_thread(core.scan_payload, event.raw)
+            except Exception as exc:  # the core turns it into CLOSE ERROR, as inline
+                result = exc
+            events = core.complete_scan(event, result, self._loop.time())
+            self._flush()
+            for done in events:
+                if type(done) is SessionEnded:
+                    # The scanner failed: nothing after the message it failed on is delivered.
+                    kept = [e for e in backlog if type(e) not in _DELIVERIES]
+                    backlog.clear()
+                    backlog.extend(kept)
+                self._dispatch(done)
+        self._backlog = None
+        self._scan_task = None
+        if self._transport is not None and not self._paused_reading:
+            self._transport.resume_reading()
+
+    def _dispatch(self, event: Event) -> None:
+        if isinstance(event, DataReceived):
+            self._inbox.append(event.data)
+            if self._recv_waiters:
+                self._wake_receiver()
+        elif isinstance(event, DataBlocked):
+            self._inbox.append(event.error)
+            if self._recv_waiters:
+                self._wake_receiver()
+        elif isinstance(event, PongReceived):
+            self._on_pong(event)
+        elif isinstance(event, SessionEstablished):
+            self._on_session_established(event)
+        elif isinstance(event, SessionEnded):
+            self._on_session_ended(event)
 
     def _wake_receiver(self) -> None:
         waiters = self._recv_waiters
@@ -641,6 +726,17 @@ def _checked_agent_id(agent_id: str | None) -> str | None:
     if agent_id is not None and not is_valid_agent_id(agent_id):
         raise ConfigError("agent_id must be 1-128 characters of [A-Za-z0-9_-]")
     return agent_id
+
+
+#: Events that deliver (or stand in for) a received message.
+_DELIVERIES = (DataReceived, DataBlocked, ScanRequest)
+
+
+def _utf8_size(data: bytes | bytearray | memoryview | str) -> int:
+    """The payload size the core sees: UTF-8 bytes for ``str``."""
+    if isinstance(data, str):
+        return len(data) if data.isascii() else len(data.encode("utf-8", "surrogatepass"))
+    return memoryview(data).nbytes
 
 
 connect = Session.connect
