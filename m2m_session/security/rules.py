@@ -830,6 +830,26 @@ class RuleDetector:
     def __init__(self, rules: Iterable[Rule] = RULES, *, concepts: bool = True) -> None:
         self.rules = tuple(rules)
         self.concepts = concepts
+        # Most texts hold no word of most rules' first gate: index the rules by those words so
+        # a scan visits only the rules its words can open (in table order, as before).
+        self._by_gate_word: dict[str, list[int]] = {}
+        self._ungated: list[int] = []
+        for index, rule in enumerate(self.rules):
+            if not rule.gates:
+                self._ungated.append(index)
+                continue
+            for word in rule.gates[0]:
+                self._by_gate_word.setdefault(word, []).append(index)
+        self._gate_words = frozenset(self._by_gate_word)
+
+    def _candidates(self, words: frozenset[str]) -> list[Rule]:
+        """The rules whose first gate ``words`` opens, and the ungated ones, in table order."""
+        indices = set(self._ungated)
+        by_word = self._by_gate_word
+        for word in self._gate_words.intersection(words):
+            indices.update(by_word[word])
+        rules = self.rules
+        return [rules[index] for index in sorted(indices)]
 
     def load(self) -> None:
         """Nothing to load (present so every detector can be loaded the same way)."""
@@ -844,10 +864,10 @@ class RuleDetector:
         report: bool | None = None
         mention: bool | None = None
         words = frozenset(text.translate(_PUNCTUATION).split())
-        for rule in self.rules:
+        for rule in self._candidates(words):
             if rule.triggers and not any(trigger in text for trigger in rule.triggers):
                 continue
-            if any(gate.isdisjoint(words) for gate in rule.gates):
+            if len(rule.gates) > 1 and any(gate.isdisjoint(words) for gate in rule.gates[1:]):
                 continue
             match = _search(rule, text, words)
             # A negated match does not count ("does not reveal its system prompt", "so it can't
