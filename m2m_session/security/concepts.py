@@ -659,7 +659,22 @@ _DOMAIN = re.compile(r"(?<![@/\w.-])[\w-]+(?:\.[\w-]+)*\.(?:example|com|org|net|
 _DOMAIN_HINTS = (".example", ".com", ".org", ".net", ".io")
 
 
-def _sentences(text: str) -> list[_Sentence]:
+#: The last few texts split into sentences: one scan asks for the same text's sentences up to
+#: four times (the concept rules, report and mention checks, with and without quotes).
+_SPLIT_CACHE: dict[str, tuple[_Sentence, ...]] = {}
+_SPLIT_CACHE_SIZE = 8
+
+
+def _sentences(text: str) -> tuple[_Sentence, ...]:
+    found = _SPLIT_CACHE.get(text)
+    if found is None:
+        if len(_SPLIT_CACHE) >= _SPLIT_CACHE_SIZE:
+            _SPLIT_CACHE.clear()  # several scanning threads may race here: clearing is safe
+        found = _SPLIT_CACHE[text] = tuple(_split_sentences(text))
+    return found
+
+
+def _split_sentences(text: str) -> list[_Sentence]:
     result = []
     cached = _CACHE.get
     text = text.replace("n't", " not")

@@ -27,6 +27,7 @@ import binascii
 import html
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import NamedTuple
 from urllib.parse import unquote
 
@@ -141,6 +142,34 @@ def _decode_base64(run: str) -> str | None:
     return decoded
 
 
+#: Characters of context kept on each side of an encoded sequence when a long text is decoded.
+DECODE_CONTEXT = 1024
+
+
+def _decoded_around(
+    text: str, encoded: re.Pattern[str], decode: Callable[[str], str]
+) -> str | None:
+    """``text`` decoded where ``encoded`` matches, with :data:`DECODE_CONTEXT` characters
+    around each match (windows merged, then joined by newlines); ``None`` when nothing decodes.
+
+    A short text, or one encoded throughout, comes back whole. A long text with a few escapes
+    gives only their surroundings, so a 1 MB document holding one ``&amp;`` is not scanned a
+    second time in full.
+    """
+    spans: list[list[int]] = []
+    for match in encoded.finditer(text):
+        start, end = match.start() - DECODE_CONTEXT, match.end() + DECODE_CONTEXT
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = end
+        else:
+            spans.append([max(0, start), end])
+    if not spans:
+        return None
+    windows = [text[start:end] for start, end in spans]
+    decoded = [decode(window) for window in windows]
+    return "\n".join(decoded) if decoded != windows else None
+
+
 def decode_layers(text: str) -> list[Variant]:
     """What ``text`` hides under one layer of Base64, URL or HTML encoding, or behind letters
     spelt out with separators (raw, not folded)."""
@@ -154,13 +183,13 @@ def decode_layers(text: str) -> list[Variant]:
                 decoded_runs.append(decoded)
         if decoded_runs:
             found.append(Variant("base64", "\n".join(decoded_runs)))
-    if "%" in text and _PERCENT.search(text):
-        unquoted = unquote(text)
-        if unquoted != text:
+    if "%" in text:
+        unquoted = _decoded_around(text, _PERCENT, unquote)
+        if unquoted is not None:
             found.append(Variant("url", unquoted))
-    if "&" in text and _ENTITY.search(text):
-        unescaped = html.unescape(text)
-        if unescaped != text:
+    if "&" in text:
+        unescaped = _decoded_around(text, _ENTITY, html.unescape)
+        if unescaped is not None:
             found.append(Variant("html", unescaped))
     if any(hint.search(text) for hint in _SPACED_HINTS) and _SPACED.search(text):
         found.append(Variant("spaced", _SPACED.sub(_join_spaced, text)))
