@@ -46,10 +46,10 @@ T = TypeVar("T")
 BACKLOG = 4096
 
 
-def quiet_logging() -> None:
+def quiet_logging(level: int = logging.WARNING) -> None:
     """Drop the engine's per-session info logs: only warnings and errors get through."""
     structlog.configure(
-        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+        wrapper_class=structlog.make_filtering_bound_logger(level),
         cache_logger_on_first_use=True,
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -293,3 +294,22 @@ async def test_serve_scan_blocking_with_require_scanning(tmp_path: Path) -> None
         assert await asyncio.to_thread(served.stop) == 0
     finally:
         served.kill()
+
+
+def test_a_closed_stdout_is_not_a_traceback() -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before anything is written (`... | head -0`)
+    try:
+        result = subprocess.run(
+            cli_command("scan", INJECTION, "--json"),
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            check=False,
+            timeout=15,
+            cwd=REPO,
+            env=cli_env(),
+        )
+    finally:
+        os.close(write_end)
+    assert result.returncode == 141
+    assert b"Traceback" not in result.stderr
