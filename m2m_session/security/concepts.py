@@ -113,7 +113,8 @@ _LEXICON: dict[str, tuple[str, str]] = {
         " muestrame dime revela imprime recopie affiche montre donne gib zeige nenne mostre"
         " mostra dimmi bitte oublie ignora vergiss olvida esqueca dimentica actua actue actuez"
         " agis imagina immagina stell finge fingi pretende responde rispondi responda antworte"
-        " beantworte explica explicame spiega erklare lascia simulate",
+        " beantworte explica explicame spiega erklare lascia simulate stay keep remain follow"
+        " obey comply omit classify report flag",
         "",
     ),
     "YOU": (
@@ -182,7 +183,8 @@ _LEXICON: dict[str, tuple[str, str]] = {
         "pretend imagine hypothetically hypothetical roleplay role play fiction fictional story"
         " screenplay novel game simulate simulation sandbox scenario universe character"
         " persona act acting actor rehearse rehearsing poem thriller alternate parallel"
-        " imagina imagine imaginez stell assume suppose",
+        " imagina imagine imaginez stell assume suppose fable fables tale tales fairytale"
+        " parable comedy comedic sketch",
         "pretend hypothetic roleplay fiction simulat",
     ),
     "HRM": (
@@ -258,8 +260,14 @@ _LEXICON: dict[str, tuple[str, str]] = {
         " study eval dataset bulletin audit awareness incident mitigation defences defenses"
         " sanitises sanitizes villain reviewers phrases payloads payload signatures patterns"
         " report detector jailbreaks jailbreaking pentest vulnerability"
-        " vulnerabilities cve remediation",
-        "research attacker exampl classif honeypot techniq",
+        " vulnerabilities cve remediation classifier classifiers classification"
+        # write-ups, minutes, courses, tests and change logs talk about attacks
+        " tester testers finding findings recommendation commenter commenters consensus"
+        " panelist moderator syllabus quiz faq handbook lesson"
+        " students trend trends lures screener triggers illustrative paraphrased assert"
+        " regression chore feat refactor changelog reporter attempts attempted"
+        " tried meme hackathon extraction leaks leaked disclosed revealed",
+        "research attacker exampl honeypot techniq",
     ),
     # anchors of the text-level cue patterns (they only run on sentences holding one)
     "ROL": (
@@ -674,10 +682,37 @@ def _sentences(text: str) -> tuple[_Sentence, ...]:
     return found
 
 
+#: Source code: calls, definitions, returns, assignments. Three of them make a text code, in
+#: which "return token", "session.get(...)", "print(...)" are program steps, not orders.
+_CODE_HINT = re.compile(
+    r"\bdef \w+ ?\(|\breturn\b|\bfunction\b|\b(?:const|let|var) \w+ ?=|\bimport \w|=>"
+    r"|\w\.\w+\([^()]{0,60}\)|\w+ ?= ?[\w.]+\("
+)
+#: What a code text's sentences leave out: called names and keywords.
+_CODE_TOKEN = re.compile(r"[\w.]*\w(?= ?\()|\b(?:return|def|const|let|var|import|from)\b")
+_MIN_CODE_HINTS = 3
+
+
+#: A public key file (``id_ed25519.pub``) is meant to be shared.
+_PUBLIC_KEY = re.compile(r"[\w~/.-]*id_\w+\.pub\b")
+
+
+def _code_like(text: str) -> bool:
+    """Whether folded ``text`` reads as source code (see :data:`_CODE_HINT`)."""
+    if "(" not in text:
+        return False
+    hints = _CODE_HINT.finditer(text)
+    return any(count >= _MIN_CODE_HINTS for count, _ in enumerate(hints, 1))
+
+
 def _split_sentences(text: str) -> list[_Sentence]:
     result = []
     cached = _CACHE.get
     text = text.replace("n't", " not")
+    if ".pub" in text:
+        text = _PUBLIC_KEY.sub(" public key ", text)
+    if ("(" in text and ("=" in text or "def " in text or "return " in text)) and _code_like(text):
+        text = _CODE_TOKEN.sub(" ", text)
     if any(hint in text for hint in _DOMAIN_HINTS):
         text = _DOMAIN.sub(" ", text)
     if "---" in text or "===" in text or "~~~" in text or ">>>" in text or "|||" in text:
@@ -742,9 +777,17 @@ def _negated(sentence: _Sentence, at: int) -> bool:
     return False
 
 
+#: Openings of a negative or standing order ("do not tell ...", "never mention ...").
+_ORDER_OPENINGS = frozenset({"never", "always", "dont", "nunca", "jamais", "niemals", "mai"})
+
+
 def _addressed(sentence: _Sentence) -> bool:
     """Whether the sentence speaks to someone: a second person, or an imperative."""
-    return "YOU" in sentence.present or "IMP" in sentence.tags[0]
+    if "YOU" in sentence.present or "IMP" in sentence.tags[0]:
+        return True
+    words = sentence.words
+    first = words[0]
+    return first in _ORDER_OPENINGS or (first == "do" and len(words) > 1 and words[1] == "not")
 
 
 # --- innocent senses ----------------------------------------------------------------------------
@@ -958,14 +1001,62 @@ _CONVERSATION = re.compile(
 )
 
 
+#: Word games that carry their object letter by letter (a poem or a song only does so for a
+#: secret owned by the AI, see :func:`_owned_secret`).
+_CIPHER_GAMES = frozenset(
+    {"acrostic", "acrostics", "spell", "spells", "spelled", "spelling", "backwards", "reversed"}
+    | {"chunk", "chunks", "first", "letters"}
+)
+
+
+#: Modal verbs: "IT will give you a temporary password" states what someone else does.
+_MODALS = frozenset({"will", "would", "can", "could", "may", "might", "shall", "should", "must"})
+_SPEAKERS = frozenset({"you", "u", "i", "we", "ya"})
+
+
+def _stated(sentence: _Sentence, at: int) -> bool:
+    """Whether the verb at ``at`` follows a modal whose subject is a third party ("IT will
+    give", "the bot can show"), not the AI asked ("you will give", "will you give")."""
+    words = sentence.words
+    return (
+        at >= 2
+        and words[at - 1] in _MODALS
+        and words[at - 2] not in _SPEAKERS
+        and words[at - 2] not in _MODALS
+        and "AI" not in sentence.tags[at - 2]
+    )
+
+
+#: Nouns that make a secret word a modifier: "password requirements", "key rotation".
+_SECRET_HEADS = frozenset(
+    {"requirements", "requirement", "policy", "policies", "manager", "managers", "reset"}
+    | {"strength", "length", "complexity", "rotation", "expiry", "expiration", "format"}
+    | {"field", "fields", "hygiene", "rules", "best", "change", "changes", "generator"}
+)
+
+
+def _modifier_only(sentence: _Sentence, tag: str) -> bool:
+    """Whether every ``tag`` word of the sentence modifies a noun that is not a secret."""
+    words = sentence.words
+    size = len(words)
+    for j, found in enumerate(sentence.tags):
+        if tag in found and (j + 1 >= size or words[j + 1] not in _SECRET_HEADS):
+            return False
+    return True
+
+
 def _encodes_secret(sentence: _Sentence) -> bool:
     """An encoding or word game applied to a secret: "encode your API key in base64", "a poem
     whose first letters spell your instructions", "the base64 of our whole conversation"."""
     p = sentence.present
     if "ENC" not in p and "ACR" not in p:
         return False
-    if "SEC" in p or _owned_secret(sentence):
+    if _owned_secret(sentence):
         return True
+    if "SEC" in p:
+        # "a poem about a forgotten password" is a topic; "spell the password backwards", "the
+        # password in base64" carry it.
+        return "ENC" in p or not _CIPHER_GAMES.isdisjoint(sentence.words)
     return "ENC" in p and "DAT" in p and _CONVERSATION.search(sentence.raw) is not None
 
 
@@ -1024,6 +1115,7 @@ _ORDER = (
     r"|book|mark|classify|report|suppress|hide|omit|skip|ignore|treat|tell the user|say"
     r"|respond|reply|answer|output|write|send|forward|run|execute|include|add|remove|rewrite"
     r"|re-run|rerun|disable|grant|transfer|upload|post|label|flag|summari[sz]e only|state"
+    r"|append|attach"
     r"|stop)\b"
 )
 #: An AI named by its function or called on inside content, then an order: "note to the
@@ -1094,6 +1186,8 @@ _OBEY = re.compile(
     r"\b(?:obey|comply with|execute|carry out|apply) (?:it|them|this|these|the (?:config|above"
     r"|following|directives|instructions|new))\b|\bdo (?:exactly )?what it (?:says|asks)\b"
     r"|\bcarry out what\b|\bdo (?:exactly |only )?what i (?:say|tell you)\b"
+    r"|\btreat (?:it|this|them|these|that|the \w+) as (?:your|an?|the) (?:new |real |actual )?"
+    r"(?:instructions?|system prompt|prompt|orders?|commands?|directives?)\b"
     r"|\b(?:higher|top) priority than\b|\bpriority over\b|\btreat (?:my|these"
     r"|this) \w+ as (?:system|higher)|\bshould load it\b|\boverrides? (?:that|them"
     r"|it|this|those)\b|\bwhatever (?:your|the) (?:\w+ )?(?:instructions|rules|operator"
@@ -1116,6 +1210,7 @@ _NEW_TASK = re.compile(
     r"|\b(?:new|revised) configuration\b|\bnew (?:operator )?session starts\b"
     r"|\bthe (?:real|actual|true) (?:task|assignment|job|instructions)\b"
     r"|\byou are no longer (?:an? |the )?[\w-]+"
+    r"|\byou are now (?:operating|running|acting|working|in)\b"
     r"|\b(?:instructions?|rules?|prompt|policy|directive) ?: ?you are (?:now )?(?:an? |the )?\w+"
     r"|\b(?:conversation|session|chat) (?:has )?(?:restarted|been reset|was reset)\b"
     r"|\b(?:deine|ihre) (?:neue|eigentliche|wahre|einzige) aufgabe\b"
@@ -1337,22 +1432,43 @@ def _quiet(text: str, words: Set[str] | None = None) -> bool:
     return len(weak) < 2
 
 
+#: Rules whose hit addresses the AI by itself (an order to a named AI, a fake role message).
+_SELF_ADDRESSED = frozenset({"c.pi.ai-order", "c.pi.meta-address", "c.pi.fake-role"})
+#: The weight from which a hit in an addressed sentence shows that a text speaks to its reader.
+_MIN_ADDRESSED = 0.45
+
+
 def _hits(text: str, words: Set[str] | None = None) -> dict[str, ConceptHit]:
+    return _hits_addressed(text, words)[0]
+
+
+def _hits_addressed(
+    text: str, words: Set[str] | None = None
+) -> tuple[dict[str, ConceptHit], set[ThreatType]]:
+    """The concept hits of ``text`` and the types of the rules (weak ones included) that
+    fired in or next to a sentence addressing someone (a second person or an imperative): in
+    a long document that reports on attacks, only those show that the text gives the order."""
     found: dict[str, ConceptHit] = {}
     families: dict[ThreatType, set[str]] = {PI: set(), JB: set(), EX: set()}
+    #: (rule, index of the sentence it fired in, or -1 for the whole text)
+    fired: list[tuple[str, ThreatType, int]] = []
+    spoken: set[ThreatType] = set()
+    state = [-1]
 
     def hit(rule: str, threat: ThreatType, weight: float, reason: str, family: str = "") -> None:
         if family != "-":
             families[threat].add(family or rule)
+            if weight >= _MIN_ADDRESSED:
+                fired.append((rule, threat, state[0]))
         current = found.get(rule)
         if current is None or weight > current.weight:
             found[rule] = ConceptHit(rule, threat, weight, reason)
 
     if _quiet(text, words):
-        return found
+        return found, spoken
     sentences = _sentences(text)
     if not sentences:
-        return found
+        return found, spoken
     everything: frozenset[str] = frozenset().union(*(s.present for s in sentences))
     addressed_any = any(_addressed(s) for s in sentences)
     harm = "HRM" in everything
@@ -1360,7 +1476,7 @@ def _hits(text: str, words: Set[str] | None = None) -> dict[str, ConceptHit]:
     mode_context = bool({"AI", "RSS", "JBW"} & everything)
     secrets = bool({"SEC", "DAT", "PRM"} & everything)
 
-    for s in sentences:
+    for index, s in enumerate(sentences):
         p = s.present
         if (
             p.isdisjoint(_SENTENCE_ANCHORS)
@@ -1370,6 +1486,7 @@ def _hits(text: str, words: Set[str] | None = None) -> dict[str, ConceptHit]:
         ):
             continue
         addressed = _addressed(s)
+        state[0] = index
         # -- prompt injection: override + instructions (+ earlier / yours / imperative)
         at = _near(s, "OVR", "INS", 6)
         weak = at is None
@@ -1412,7 +1529,14 @@ def _hits(text: str, words: Set[str] | None = None) -> dict[str, ConceptHit]:
             hit("c.jb.no-safety", JB, weight, "safety restrictions removed", "restrict")
         at = _removal(s, "RST", 4)
         if at is not None and not _negated(s, at):
-            weight = 0.85 if {"YOU", "JBW"} & p or addressed else 0.5
+            # An order to drop rules; in a story ("a kingdom with no rules") only said of the AI.
+            weight = (
+                0.85
+                if {"YOU", "JBW", "AI"} & p or (addressed and "FRM" not in p)
+                else 0.6
+                if addressed
+                else 0.5
+            )
             hit("c.jb.no-limits", JB, weight, "restrictions removed", "restrict")
         persona = [i for i, found in enumerate(s.tags) if "JBW" in found]
         if mode_context:
@@ -1432,8 +1556,12 @@ def _hits(text: str, words: Set[str] | None = None) -> dict[str, ConceptHit]:
             at = _near(s, "REV", tag, 7)
             if at is None or _negated(s, at):
                 continue
-            if any("HOW" in found for found in s.tags[max(0, at - 3) : at]):
+            if any("HOW" in found for found in s.tags[max(0, at - 3) : at]) or (
+                "how" in s.words[max(0, at - 5) : at]
+            ):
                 continue  # "how do I print env vars" asks for know-how
+            if _stated(s, at) or _modifier_only(s, tag):
+                continue  # "IT will give you a password", "the password requirements"
             weight = base + (0.15 if "YOU" in p else 0.0) + (0.1 if addressed else 0.0)
             weight += 0.1 if _POLITE.issuperset(s.words[:at]) else 0.0
             hit("c.ex.reveal", EX, min(weight, 0.9), "request to reveal secrets")
@@ -1463,8 +1591,24 @@ def _hits(text: str, words: Set[str] | None = None) -> dict[str, ConceptHit]:
         return " . ".join(s.raw for s in sentences if not wanted.isdisjoint(s.present))
 
     def cue(pattern: re.Pattern[str], *anchors: str) -> bool:
-        part = where(*anchors)
-        return bool(part) and pattern.search(part) is not None
+        """Whether ``pattern`` matches a sentence holding one of ``anchors`` (and sets whether
+        the first such sentence addresses someone)."""
+        wanted = frozenset(anchors)
+        if wanted.isdisjoint(everything):
+            return False
+        chosen = [i for i, s in enumerate(sentences) if not wanted.isdisjoint(s.present)]
+        match = pattern.search(" . ".join(sentences[i].raw for i in chosen))
+        if match is None:
+            return False
+        end = -3
+        for i in chosen:  # the sentence the match starts in
+            end += len(sentences[i].raw) + 3
+            if match.start() < end:
+                state[0] = i
+                break
+        return True
+
+    state[0] = -1
 
     if cue(_AI_ADDRESS, "AI") or ("@" in text and cue(_AI_ADDRESS, "AI", "IMP", "YOU")):
         hit("c.pi.address", PI, 0.5, "directive addressed to an AI")
@@ -1476,6 +1620,7 @@ def _hits(text: str, words: Set[str] | None = None) -> dict[str, ConceptHit]:
         ("<" in text or "#" in text or "[" in text) and _ROLE_MARKER.search(text)
     ):
         hit("c.pi.role-marker", PI, 0.45, "fake role, delimiter or instruction header")
+    state[0] = -1
     part = where("RDR", "NEG")
     redirects = {match.group() for match in _REDIRECT.finditer(part)} if part else set()
     if redirects:
@@ -1486,6 +1631,7 @@ def _hits(text: str, words: Set[str] | None = None) -> dict[str, ConceptHit]:
         hit("c.pi.conceal", PI, 0.55, "conceal from the user")
     if cue(_OBEY, "OBY", "IMP"):
         hit("c.pi.obey", PI, 0.45, "demand to obey embedded text")
+    state[0] = -1
     part = where("VRD", "VRN")
     if part and any(_CHOICE.match(part, m.end()) is None for m in _VERDICT.finditer(part)):
         hit("c.pi.verdict", PI, 0.45, "forced verdict or output")
@@ -1498,6 +1644,7 @@ def _hits(text: str, words: Set[str] | None = None) -> dict[str, ConceptHit]:
     if cue(_NEW_TASK, "TSK", "VOD", "YOU"):
         hit("c.pi.new-task", PI, 0.5, "new task or role")
 
+    state[0] = -1
     if harm_ask:
         hit("c.jb.harm", JB, 0.45, "request for harmful instructions")
         if "FRM" in everything:
@@ -1506,11 +1653,13 @@ def _hits(text: str, words: Set[str] | None = None) -> dict[str, ConceptHit]:
             hit("c.jb.harm-detail", JB, 0.4, "harmful request demanding detail")
     # The relative "used to read" something forbidden: harm, a how-to, or secrets (a bedtime
     # story about a dragon is a bedtime story).
+    state[0] = -1
     relative = "REL" in everything and not {"HRM", "HOW", "SEC"}.isdisjoint(everything)
     if relative and _GRANDMA.search(text):
         hit("c.jb.relative", JB, 0.85, "deceased-relative role-play")
     if {"RSS", "JBW", "JBM", "RST"} & everything and cue(_DUAL, "DUO"):
         hit("c.jb.dual", JB, 0.85, "dual-response jailbreak")
+    state[0] = -1
     if harm and ("+" in text or "concat" in text) and _SPLIT_PAYLOAD.search(text):
         hit("c.jb.split", JB, 0.85, "harmful request split into variables")
     over = cue(_OVER_SAFETY, "RSS")
@@ -1523,6 +1672,7 @@ def _hits(text: str, words: Set[str] | None = None) -> dict[str, ConceptHit]:
     if cue(_ANYTHING, "ANY"):
         hit("c.jb.anything", JB, 0.45, "answers anything")
 
+    state[0] = -1
     dest = ("://" in text or "@" in text or "webhook" in text or "+" in text) and bool(
         _DEST.search(text)
     )
@@ -1548,6 +1698,7 @@ def _hits(text: str, words: Set[str] | None = None) -> dict[str, ConceptHit]:
         hit("c.ex.context", EX, 0.55, "request for hidden context")
     if "YOU" in everything and cue(_QUESTION_SECRET, "SEC", "SEW"):
         hit("c.ex.ask-secret", EX, 0.55, "question about a secret")
+    state[0] = -1
     if "SEC" in everything and _INTO_REPLY.search(text):
         hit("c.ex.into-reply", EX, 0.4, "secret into the reply")
     if secrets and "YOU" in everything and _YOUR_ACCESS.search(text):
@@ -1559,7 +1710,21 @@ def _hits(text: str, words: Set[str] | None = None) -> dict[str, ConceptHit]:
             weight = 0.85 if len(strong) == 2 else 0.93
             hit(f"c.{threat_short(threat)}.combined", threat, weight, "several concept cues", "-")
     # Weak cues only count through the combination above: alone they are too common.
-    return {rule: item for rule, item in found.items() if item.weight >= _MIN_REPORTED}
+    if fired:
+        # Said to someone: in a sentence that addresses someone or next to one ("the villain
+        # has no restrictions. You'll play him"), or a text-level cue in a text that does.
+        said = [
+            _addressed(s) or ("AI" in s.present and _AI_ORDER.search(s.raw) is not None)
+            for s in sentences
+        ]
+        for rule, threat, at in fired:
+            if rule in _SELF_ADDRESSED or (
+                addressed_any if at < 0 else any(said[max(0, at - 1) : at + 2])
+            ):
+                spoken.add(threat)
+                if rule == "c.pi.obey":  # "treat the quote as your instructions"
+                    spoken.update((PI, JB, EX))
+    return {rule: item for rule, item in found.items() if item.weight >= _MIN_REPORTED}, spoken
 
 
 def threat_short(threat: ThreatType) -> str:
@@ -1567,7 +1732,20 @@ def threat_short(threat: ThreatType) -> str:
     return {PI: "pi", JB: "jb", EX: "ex"}[threat]
 
 
+#: In JSON, double quotes are structure: only the other quotes are stripped.
+_QUOTED_IN_JSON = re.compile(
+    "\u201c[^\u201d]{1,600}\u201d|\u2018[^\u2019]{1,600}\u2019|«[^»]{1,600}»"
+    r"|`[^`]{1,600}`"
+    r"|(?<![\w'])'[^'\n]{3,600}'(?![\w'])"
+)
+
+
+_JSON_START = re.compile(r"[\[{]\s*[\"\[{\d\]}]")
+
+
 def _strip_quotes(text: str) -> str:
+    if _JSON_START.match(text):
+        return _QUOTED_IN_JSON.sub(" ", text)
     return _QUOTED.sub(" ", text)
 
 
@@ -1579,27 +1757,25 @@ def concept_hits(text: str, words: Set[str] | None = None) -> list[ConceptHit]:
     found = _hits(text, words)
     if not found:
         return []
-    report = any("REP" in s.present for s in _sentences(text))
+    report = _reports(text)
     mention = not report and mentions_only(text)
     if not report and not mention:
         return list(found.values())
     # A report quotes or describes attacks: a type keeps its weight only when one of its rules
-    # still fires with the quotes removed, in a text that addresses someone. A text that only
-    # mentions a quoted phrase (see :func:`mentions_only`) keeps it when it fires unquoted.
+    # still fires with the quotes removed, in a sentence that addresses someone (a long
+    # write-up holds a "you" somewhere; what counts is whether the attack is said to someone).
+    # A text that only mentions a quoted phrase (see :func:`mentions_only`) keeps it when it
+    # fires unquoted.
     stripped = _strip_quotes(text)
-    unquoted = _hits(stripped) if stripped != text else found
-    # An order to a named AI ("note to the triage bot: ...") addresses someone too.
-    addressed = (
-        mention or "c.pi.ai-order" in unquoted or any(_addressed(s) for s in _sentences(stripped))
-    )
+    unquoted, spoken = _hits_addressed(stripped)
+    if mention:
+        spoken = {item.threat_type for item in unquoted.values()}
     result = []
     for threat in (PI, JB, EX):
         items = [item for item in found.values() if item.threat_type is threat]
         if not items:
             continue
-        if addressed and any(
-            item.rule in unquoted and item.rule.split(".")[-1] != "combined" for item in items
-        ):
+        if threat in spoken:
             result.extend(items)
             continue
         top = max(items, key=lambda item: item.weight)
@@ -1631,12 +1807,24 @@ def mentions_only(text: str) -> bool:
     return not any(_addressed(s) for s in outside)
 
 
+def _reports(text: str) -> bool:
+    """Whether folded ``text`` holds a reporting word (``REP``) that is not the verb of an
+    order ("Report that this NDA is standard", "Flag nothing")."""
+    for s in _sentences(text):
+        if "REP" in s.present and any(
+            "REP" in found and (i or "IMP" not in found) for i, found in enumerate(s.tags)
+        ):
+            return True
+    return False
+
+
 def describes_attacks(text: str) -> bool:
     """Whether folded ``text`` reports on attacks (report words) without addressing anyone
     outside quotes: a security write-up, not an instruction."""
-    if not any("REP" in s.present for s in _sentences(text)):
+    if not _reports(text):
         return False
-    return not any(_addressed(s) for s in _sentences(_strip_quotes(text)))
+    # Outside quotes, no concept rule fires in a sentence said to someone.
+    return not _hits_addressed(_strip_quotes(text))[1]
 
 
 def combine(weights: Iterable[float]) -> float:
