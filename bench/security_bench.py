@@ -7,9 +7,10 @@
     .venv/bin/python bench/security_bench.py --detector learned    # the learned model instead
     .venv/bin/python bench/security_bench.py --detector combined   # rules + learned, max per type
 
-The corpus is five files by five writers (bench/security_corpus/README.md): ``corpus.jsonl``
-and ``tune2.jsonl`` to ``tune4.jsonl`` hold the ``tune`` rows, ``heldout.jsonl`` the ``heldout``
-rows, written blind (its writer saw neither the rules nor the other files). A row is
+The corpus is twelve files by twelve writers (bench/security_corpus/README.md): ``corpus.jsonl``
+and ``tune2.jsonl`` to ``tune9.jsonl`` hold the ``tune`` rows, ``heldout2.jsonl`` to
+``heldout4.jsonl`` the ``heldout`` rows, written blind (their writers saw neither the rules nor
+the other files). A row is
 ``{"text", "label", "split"}`` (``label`` a threat type or ``BENIGN``); rows with ``raw_b64``
 are scanned as those bytes (invalid UTF-8).
 The predicted type of a row is the scan result's ``threat_type`` (the strongest finding at or
@@ -47,7 +48,11 @@ from m2m_session.security.training import fingerprint, train, training_rows
 
 CORPUS_DIR = Path(__file__).parent / "security_corpus"
 #: The corpus files, in reading order: the tune files (one writer each), then the held-out.
-CORPUS_FILES = ("corpus.jsonl", "tune2.jsonl", "tune3.jsonl", "tune4.jsonl", "tune5.jsonl")
+CORPUS_FILES = (
+    "corpus.jsonl",
+    *(f"tune{n}.jsonl" for n in range(2, 10)),
+    *(f"heldout{n}.jsonl" for n in range(2, 5)),
+)
 RECALL_TARGET = 0.9
 FP_TARGET = 0.02
 MS_PER_KB_TARGET = 0.2

@@ -20,6 +20,7 @@ from m2m_session.security.detectors import (
     DetectorRegistry,
     KeywordModelDetector,
     LearnedDetector,
+    RulesAndModelDetector,
     default_registry,
     register_learned,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "LearnedDetector",
     "Rule",
     "RuleDetector",
+    "RulesAndModelDetector",
     "ScanMode",
     "ScanPolicy",
     "ScanResult",

@@ -617,6 +617,13 @@ def tags(word: str) -> frozenset[str]:
     return found
 
 
+def word_tags(words: Iterable[str]) -> list[frozenset[str]]:
+    """:func:`tags` of each word, in order (the cache read inline: this runs per scanned word
+    in the learned detector)."""
+    cached = _CACHE.get
+    return [hit if (hit := cached(word)) is not None else tags(word) for word in words]
+
+
 # --- text → sentences of tagged tokens ---------------------------------------------------------
 
 _SENTENCE_END = re.compile(r"[.!?]+(?:\s|$)")

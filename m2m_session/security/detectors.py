@@ -31,15 +31,18 @@ from m2m_session.errors import (
 from m2m_session.security.result import Finding
 from m2m_session.security.rules import RuleDetector
 from m2m_session.security.training import (
+    FEATURE_SETS,
     FEATURES,
     MODEL_FORMAT,
     MODEL_VERSION,
     sigmoid,
+    tag_features,
     words,
 )
 
 __all__ = [
     "COMBINED_LEARNED_MIN_CONFIDENCE",
+    "COMBINED_VETO_BELOW",
     "DEFAULT_LEARNED_MODEL",
     "KEYWORD_MODEL_FORMAT",
     "CombinedDetector",
@@ -47,6 +50,7 @@ __all__ = [
     "DetectorRegistry",
     "KeywordModelDetector",
     "LearnedDetector",
+    "RulesAndModelDetector",
     "combined_detector",
     "default_registry",
     "register_learned",
@@ -213,8 +217,9 @@ class LearnedDetector:
             raise ModelLoadError(f"{where} is not a {MODEL_FORMAT} model")
         if document.get("version") != MODEL_VERSION:
             raise ModelLoadError(f"{where}: unsupported model version {document.get('version')!r}")
-        if document.get("features") != FEATURES:
-            raise ModelLoadError(f"{where}: unknown features {document.get('features')!r}")
+        feature_set = document.get("features")
+        if feature_set not in FEATURE_SETS:
+            raise ModelLoadError(f"{where}: unknown features {feature_set!r}")
         table = document.get("classes")
         if not isinstance(table, Mapping) or not table:
             raise ModelLoadError(f"{where} has no classes")
@@ -240,7 +245,7 @@ class LearnedDetector:
             classes[threat] = (float(bias), checked)
         trained_on = document.get("trained_on")
         self.trained_on = dict(trained_on) if isinstance(trained_on, Mapping) else {}
-        self._tables = _ScoreTables(classes)
+        self._tables = _ScoreTables(classes, tagged=feature_set == FEATURES)
 
     def scores(self, text: str) -> dict[ThreatType, float]:
         """The calibrated confidence (0..1) of every class for ``text`` (already folded)."""
@@ -275,10 +280,17 @@ class _ScoreTables:
     lets the learned detector run next to the rules within the scan-time budget.
     """
 
-    __slots__ = ("bigram_keys", "classes", "order", "unigram_keys")
+    __slots__ = ("bigram_keys", "classes", "order", "tagged", "unigram_keys")
 
-    def __init__(self, classes: Mapping[ThreatType, tuple[float, Mapping[str, float]]]) -> None:
+    def __init__(
+        self,
+        classes: Mapping[ThreatType, tuple[float, Mapping[str, float]]],
+        *,
+        tagged: bool,
+    ) -> None:
         self.order = tuple(classes)
+        #: Whether the model has tag features (:func:`~.training.tag_features`).
+        self.tagged = tagged
         self.classes: list[tuple[float, dict[str, float], dict[tuple[str, str], float]]] = []
         unigram_keys: set[str] = set()
         bigram_keys: set[tuple[str, str]] = set()
@@ -300,6 +312,8 @@ class _ScoreTables:
 
     def score(self, found_words: list[str]) -> dict[ThreatType, float]:
         known = self.unigram_keys.intersection(found_words)
+        if self.tagged:
+            known |= self.unigram_keys.intersection(tag_features(found_words))
         # zip reuses its result tuple when the lookup drops it: cheaper than pairwise here.
         pairs = self.bigram_keys.intersection(zip(found_words, found_words[1:], strict=False))  # noqa: RUF007
         zero = itertools.repeat(0.0)
@@ -369,17 +383,88 @@ class DetectorRegistry:
 
 
 #: In :func:`combined_detector`, the learned model speaks only at this confidence or above.
-#: Chosen on the tune split alone, leaving one writer's file out at a time (model trained on
-#: the other files, scored on the one left out): the lowest value keeping the pooled benign
-#: false positives at or under 1 % (bench/security_corpus/README.md).
-COMBINED_LEARNED_MIN_CONFIDENCE = 0.9
+COMBINED_LEARNED_MIN_CONFIDENCE = 0.92
+#: In :func:`combined_detector`, the rules' injection, jailbreak and exfiltration findings are
+#: dropped when the learned model gives every one of those types less than this: the rules
+#: fire on attack words, the model weighs the whole text.
+COMBINED_VETO_BELOW = 0.2
+# Both chosen on the tune split alone (bench/writer_out_bench.py: each of nine writers' files
+# scored by a model trained on the other eight, pooled): the pair whose pooled benign false
+# positives come nearest the 2 % target while injection and jailbreak recall stay at 0.9 or
+# more (2.1 %, recall 0.909 / 0.917 / 0.835; without the veto at 0.9: 3.8 %).
 
 
-def combined_detector(learned: LearnedDetector) -> CombinedDetector:
-    """The rules with ``learned`` next to them, the learned findings held to
-    :data:`COMBINED_LEARNED_MIN_CONFIDENCE`; ``learned`` must be loaded."""
-    learned.min_confidence = max(learned.min_confidence, COMBINED_LEARNED_MIN_CONFIDENCE)
-    return CombinedDetector([RuleDetector(), learned])
+class RulesAndModelDetector:
+    """The rules and a learned model as one detector (name ``combined``).
+
+    Per threat type the strongest finding wins; the model's findings count from
+    ``min_confidence``, and when the model scores every one of its types below ``veto_below``
+    the rules' findings of those types are dropped (structural types are never touched).
+    The model is scored once per text, for both uses.
+    """
+
+    def __init__(
+        self,
+        learned: LearnedDetector,
+        *,
+        min_confidence: float = COMBINED_LEARNED_MIN_CONFIDENCE,
+        veto_below: float = COMBINED_VETO_BELOW,
+        rules: RuleDetector | None = None,
+        name: str = "combined",
+    ) -> None:
+        self.rules = rules if rules is not None else RuleDetector()
+        self.learned = learned
+        self.min_confidence = min_confidence
+        self.veto_below = veto_below
+        self._name = name
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def loaded(self) -> bool:
+        return self.learned.loaded
+
+    @property
+    def detectors(self) -> tuple[Detector, ...]:
+        """The two detectors, rules first."""
+        return (self.rules, self.learned)
+
+    def load(self) -> None:
+        """Load the learned model (``ModelLoadError`` if its file is missing or corrupt)."""
+        self.learned.load()
+
+    def detect(self, text: str) -> list[Finding]:
+        """The strongest finding per threat type, after the model's veto."""
+        scores = self.learned.scores(text)  # ModelNotLoadedError / InferenceError as documented
+        vetoed = max(scores.values(), default=0.0) < self.veto_below
+        best: dict[ThreatType, Finding] = {}
+        for finding in self.rules.detect(text):
+            if not (vetoed and finding.threat_type in scores):
+                best[finding.threat_type] = finding
+        learned_name = self.learned.name
+        for threat, confidence in scores.items():
+            current = best.get(threat)
+            if confidence >= self.min_confidence and (
+                current is None or confidence > current.confidence
+            ):
+                best[threat] = Finding(
+                    threat,
+                    confidence,
+                    f"{learned_name}/{threat.value.lower()}",
+                    "learned word n-gram model",
+                )
+        return list(best.values())
+
+
+def combined_detector(learned: LearnedDetector) -> RulesAndModelDetector:
+    """The rules with ``learned`` (loaded) next to them: :class:`RulesAndModelDetector` with
+    :data:`COMBINED_LEARNED_MIN_CONFIDENCE` (or ``learned``'s own minimum, when stricter) and
+    :data:`COMBINED_VETO_BELOW`."""
+    return RulesAndModelDetector(
+        learned, min_confidence=max(learned.min_confidence, COMBINED_LEARNED_MIN_CONFIDENCE)
+    )
 
 
 def register_learned(registry: DetectorRegistry, path: str | Path | None = None) -> None:
@@ -395,7 +480,7 @@ def register_learned(registry: DetectorRegistry, path: str | Path | None = None)
         detector.load()
         return detector
 
-    def combined() -> CombinedDetector:
+    def combined() -> RulesAndModelDetector:
         return combined_detector(learned())
 
     registry.register("learned", learned)

@@ -3,9 +3,14 @@ train from its own labelled corpus").
 
 The model is one logistic regression per learned threat type (one-vs-rest: ``PROMPT_INJECTION``,
 ``JAILBREAK``, ``DATA_EXFILTRATION``), fitted by hand in pure Python over binary features: the
-word unigrams and bigrams of the :func:`~.normalize.fold`-ed text. ``MALFORMED_INPUT`` and
-``EXCESSIVE_NESTING`` are structural and stay with the rule checks the scanner always runs, so
-rows with those labels are not used.
+word unigrams and bigrams of the :func:`~.normalize.fold`-ed text and, in the
+``fold-words-tags-1-2`` feature set (the default), the concept tags of each word
+(:func:`~.concepts.tags`: "override verb", "instructions noun", "secret", ... in six languages,
+with stems and typos) as ``t:TAG`` and those of adjacent words as ``tt:TAG_TAG``. Tags let the
+model generalise from one phrasing to its synonyms; left out, writers it had not seen were
+caught 7-11 points less often at the same false-positive rate (bench/writer_out_bench.py).
+``MALFORMED_INPUT`` and ``EXCESSIVE_NESTING`` are structural and stay with the rule checks the
+scanner always runs, so rows with those labels are not used.
 
 For type *T* the positives are the rows labelled *T*; the negatives are the ``BENIGN`` rows and the
 rows of the other two learned types. Training is full-batch gradient descent with L2
@@ -20,7 +25,7 @@ are for measuring, never for training.
 
 The model document::
 
-    {"format": "m2m-learned-ngram-lr", "version": 1, "features": "fold-words-1-2",
+    {"format": "m2m-learned-ngram-lr", "version": 1, "features": "fold-words-tags-1-2",
      "classes": {"JAILBREAK": {"bias": -2.1, "weights": {"dan": 1.3, "do anything": 0.9, ...}},
                  ...},
      "trained_on": {"rows": 126, "split": "tune", "sha256": "...", "per_class": {...}},
@@ -38,10 +43,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from m2m_session.codes import ThreatType
+from m2m_session.security.concepts import word_tags
 from m2m_session.security.normalize import fold
 
 __all__ = [
     "FEATURES",
+    "FEATURE_SETS",
+    "WORD_FEATURES",
     "LEARNED_TYPES",
     "MODEL_FORMAT",
     "MODEL_VERSION",
@@ -49,6 +57,7 @@ __all__ = [
     "features",
     "fingerprint",
     "sigmoid",
+    "tag_features",
     "train",
     "training_rows",
 ]
@@ -57,7 +66,10 @@ __all__ = [
 MODEL_FORMAT = "m2m-learned-ngram-lr"
 MODEL_VERSION = 1
 #: Names the feature extraction (:func:`features`); a model for another one is refused.
-FEATURES = "fold-words-1-2"
+FEATURES = "fold-words-tags-1-2"
+#: The earlier feature set, words only; models that name it still load and score.
+WORD_FEATURES = "fold-words-1-2"
+FEATURE_SETS = (FEATURES, WORD_FEATURES)
 #: The threat types the learned model scores (the others are structural checks).
 LEARNED_TYPES: tuple[ThreatType, ...] = (
     ThreatType.PROMPT_INJECTION,
@@ -81,11 +93,29 @@ def words(folded: str) -> list[str]:
     return _WORD.findall(folded)
 
 
-def features(folded: str) -> set[str]:
-    """The word unigrams and bigrams (``"a b"``) of already-folded text."""
+def tag_features(found_words: list[str]) -> set[str]:
+    """``t:TAG`` for every concept tag of a word, ``tt:A_B`` for tags of adjacent words."""
+    found: set[str] = set()
+    previous: frozenset[str] = frozenset()
+    for current in word_tags(found_words):
+        if current:
+            found.update(f"t:{tag}" for tag in current)
+            if previous:
+                found.update(f"tt:{a}_{b}" for a in previous for b in current)
+        previous = current
+    return found
+
+
+def features(folded: str, feature_set: str = FEATURES) -> set[str]:
+    """The features of already-folded text: word unigrams and bigrams (``"a b"``), and with
+    :data:`FEATURES` the :func:`tag_features` of the words."""
+    if feature_set not in FEATURE_SETS:
+        raise ValueError(f"unknown feature set {feature_set!r}")
     found_words = words(folded)
     found = set(found_words)
     found.update(f"{a} {b}" for a, b in itertools.pairwise(found_words))
+    if feature_set == FEATURES:
+        found |= tag_features(found_words)
     return found
 
 
@@ -156,9 +186,10 @@ def train(
     l2: float = 0.0005,
     steps: int = 1000,
     rate: float = 2.0,
-    min_count: int = 2,
+    min_count: int = 3,
     prune: float = 0.01,
     digits: int = 3,
+    feature_set: str = FEATURES,
 ) -> dict[str, Any]:
     """A learned model trained on the rows of ``split`` only; see the module doc.
 
@@ -175,7 +206,7 @@ def train(
     ]
     if missing:
         raise ValueError(f"split {split!r} has no rows labelled {', '.join(missing)}")
-    doc_features = [features(fold(text)) for _, text in pairs]
+    doc_features = [features(fold(text), feature_set) for _, text in pairs]
     counts: dict[str, int] = {}
     for found in doc_features:
         for feature in found:
@@ -197,7 +228,7 @@ def train(
     return {
         "format": MODEL_FORMAT,
         "version": MODEL_VERSION,
-        "features": FEATURES,
+        "features": feature_set,
         "classes": classes,
         "trained_on": {
             "rows": len(pairs),
