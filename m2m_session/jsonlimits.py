@@ -161,5 +161,13 @@ def parse_json(
         raise JsonError.wrap(exc) from exc
     except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
         raise JsonError.wrap(exc) from exc
-    check_json_limits(value, max_depth=max_depth, max_array=max_array, max_string=max_string)
+    # A short document with few brackets cannot break a limit: a string is at least as long in
+    # bytes as in code points, an array of n elements takes 2n - 1 bytes or more, and nesting
+    # needs a bracket per level (brackets inside strings only make the count safer).
+    if not (
+        len(data) <= max_string
+        and len(data) < 2 * max_array + 1
+        and data.count(b"[") + data.count(b"{") <= max_depth
+    ):
+        check_json_limits(value, max_depth=max_depth, max_array=max_array, max_string=max_string)
     return value

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Set
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
 
 from m2m_session.codes import ThreatType
@@ -617,11 +617,15 @@ def tags(word: str) -> frozenset[str]:
     return found
 
 
-def word_tags(words: Iterable[str]) -> list[frozenset[str]]:
+def word_tags(words: Sequence[str]) -> list[frozenset[str]]:
     """:func:`tags` of each word, in order (the cache read inline: this runs per scanned word
     in the learned detector)."""
-    cached = _CACHE.get
-    return [hit if (hit := cached(word)) is not None else tags(word) for word in words]
+    found = list(map(_CACHE.get, words))
+    if None in found:  # words not seen before: analyse them (and cache them) now
+        found = [
+            hit if hit is not None else tags(word) for hit, word in zip(found, words, strict=True)
+        ]
+    return found  # type: ignore[return-value]  # no None is left
 
 
 # --- text → sentences of tagged tokens ---------------------------------------------------------

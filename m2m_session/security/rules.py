@@ -854,8 +854,11 @@ class RuleDetector:
     def load(self) -> None:
         """Nothing to load (present so every detector can be loaded the same way)."""
 
-    def detect(self, text: str) -> list[Finding]:
-        """One finding per threat type whose rules match ``text`` (already folded)."""
+    def detect(self, text: str, words: frozenset[str] | None = None) -> list[Finding]:
+        """One finding per threat type whose rules match ``text`` (already folded).
+
+        ``words``: the text's words split on punctuation, when the caller already has them.
+        """
         hits: dict[ThreatType, list[tuple[float, str, str]]] = {}
         damped: set[ThreatType] = set()
         undamped: set[ThreatType] = set()
@@ -863,7 +866,8 @@ class RuleDetector:
         framed: bool | None = None
         report: bool | None = None
         mention: bool | None = None
-        words = frozenset(text.translate(_PUNCTUATION).split())
+        if words is None:
+            words = frozenset(text.translate(_PUNCTUATION).split())
         for rule in self._candidates(words):
             if rule.triggers and not any(trigger in text for trigger in rule.triggers):
                 continue

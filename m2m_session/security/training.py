@@ -93,15 +93,41 @@ def words(folded: str) -> list[str]:
     return _WORD.findall(folded)
 
 
+#: Feature names per tag set and per pair of tag sets: a text's words carry few distinct tag
+#: sets, so the names are built once, not per scan.
+_TAG_NAMES: dict[frozenset[str], tuple[str, ...]] = {}
+_PAIR_NAMES: dict[tuple[frozenset[str], frozenset[str]], tuple[str, ...]] = {}
+_NAME_CACHE_LIMIT = 50_000
+
+
+def _tag_names(tags: frozenset[str]) -> tuple[str, ...]:
+    names = _TAG_NAMES.get(tags)
+    if names is None:
+        if len(_TAG_NAMES) >= _NAME_CACHE_LIMIT:
+            _TAG_NAMES.clear()
+        names = _TAG_NAMES[tags] = tuple(sorted(f"t:{tag}" for tag in tags))
+    return names
+
+
+def _pair_names(pair: tuple[frozenset[str], frozenset[str]]) -> tuple[str, ...]:
+    names = _PAIR_NAMES.get(pair)
+    if names is None:
+        if len(_PAIR_NAMES) >= _NAME_CACHE_LIMIT:
+            _PAIR_NAMES.clear()
+        first, second = pair
+        names = _PAIR_NAMES[pair] = tuple(sorted(f"tt:{a}_{b}" for a in first for b in second))
+    return names
+
+
 def tag_features(found_words: list[str]) -> set[str]:
     """``t:TAG`` for every concept tag of a word, ``tt:A_B`` for tags of adjacent words."""
     found: set[str] = set()
     previous: frozenset[str] = frozenset()
     for current in word_tags(found_words):
         if current:
-            found.update(f"t:{tag}" for tag in current)
+            found.update(_tag_names(current))
             if previous:
-                found.update(f"tt:{a}_{b}" for a in previous for b in current)
+                found.update(_pair_names((previous, current)))
         previous = current
     return found
 
