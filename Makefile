@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: demo test lint types unit bench bench-codecs bench-crypto docs clean
+.PHONY: demo test lint types unit bench bench-codecs bench-crypto bench-security docs clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ bench-codecs: $(STAMP_DEV)
 
 bench-crypto: $(STAMP_RUN)
 	$(PY) bench/crypto_bench.py
+
+# The scanner: quality and speed of both detectors on the corpus, then large scans off the loop.
+bench-security: $(STAMP_RUN)
+	$(PY) bench/security_bench.py
+	$(PY) bench/security_bench.py --detector combined
+	$(PY) bench/scan_offload_bench.py
 
 docs: $(STAMP_RUN)
 	$(PY) docs/update_state_machine.py
