@@ -332,6 +332,7 @@ class Protocol:
         "_wall_offset",
         "negotiated",
         "role",
+        "scans_in_threads",
         "session_id",
         "state",
         "stats",
@@ -383,6 +384,9 @@ class Protocol:
         self._scanner: Scanner | None = None
         self._scan_blocking = False
         self._scan_thread_above: int | None = None
+        #: Whether some payloads are scanned outside the core (see :meth:`scans_in_thread`);
+        #: an attribute, not a property, because ``send()`` reads it for every message.
+        self.scans_in_threads = False
         self._peer_agent_id: str | None = None
         self._stateful: frozenset[str] = frozenset()
         self._codec_options = CodecOptions()
@@ -892,6 +896,7 @@ class Protocol:
             self._scanner = policy.scanner
             self._scan_blocking = policy.mode_for(self._peer_agent_id) is ScanMode.BLOCKING
             self._scan_thread_above = policy.thread_above
+            self.scans_in_threads = policy.thread_above is not None
         self._handshake_deadline = None
         self.negotiated = Negotiated(
             version=accept.version,
@@ -1020,11 +1025,6 @@ class Protocol:
             "threat_type": str(result.threat_type) if result.threat_type else None,
             "confidence": round(result.confidence, 4),
         }
-
-    @property
-    def scans_in_threads(self) -> bool:
-        """Whether some payloads are scanned outside the core (see :meth:`scans_in_thread`)."""
-        return self._scan_thread_above is not None and self._scanner is not None
 
     def scans_in_thread(self, size: int) -> bool:
         """Whether a payload of ``size`` bytes is scanned outside the core (see

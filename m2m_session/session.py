@@ -520,7 +520,7 @@ class Session(asyncio.Protocol):
         if self._backlog is not None:
             self._backlog.extend(events)  # behind the DATA being scanned
             return
-        for index, event in enumerate(events):
+        for event in events:
             if type(event) is DataReceived:  # the per-message case, without a call
                 self._inbox.append(event.data)
                 if self._recv_waiters:
@@ -529,6 +529,7 @@ class Session(asyncio.Protocol):
             if type(event) is not ScanRequest:
                 self._dispatch(event)
                 continue
+            index = next(i for i, pending in enumerate(events) if pending is event)
             self._backlog = deque(events[index:])
             if self._transport is not None and not self._paused_reading:
                 self._transport.pause_reading()
