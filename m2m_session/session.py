@@ -306,20 +306,29 @@ class Session(asyncio.Protocol):
         ``SessionNotEstablished`` (or ``SessionExpired`` after a timeout) when the session is
         not open, ``CapabilityMismatchError`` for an algorithm that was not negotiated.
         """
-        core = self._core
-        if core.scans_in_threads:
+        if self._core.scans_in_threads:
             await self._send_in_order(data, algorithm)
             return
+        self._write_data(data, algorithm)
+        if self._paused_writing:
+            await self._drain()
+
+    def _write_data(
+        self,
+        data: bytes | bytearray | memoryview | str,
+        algorithm: str | None,
+        scanned: ScanResult | None = None,
+    ) -> None:
+        """Queue one DATA in the core and write it out."""
+        core = self._core
         try:
-            core.send_data(data, self._loop.time(), algorithm)
+            core.send_data(data, self._loop.time(), algorithm, scanned=scanned)
         except M2MError:
             self._flush_and_settle()  # the core may have ended the session (TIMEOUT, ERROR)
             raise
         transport = self._transport
         assert transport is not None
         transport.write(core.data_to_send())
-        if self._paused_writing:
-            await self._drain()
 
     async def _send_in_order(
         self, data: bytes | bytearray | memoryview | str, algorithm: str | None
@@ -332,14 +341,7 @@ class Session(asyncio.Protocol):
             if core.scans_in_thread(_utf8_size(data)):
                 payload = data if isinstance(data, str) else bytes(data)
                 scanned = await asyncio.to_thread(core.scan_payload, payload)
-            try:
-                core.send_data(data, self._loop.time(), algorithm, scanned=scanned)
-            except M2MError:
-                self._flush_and_settle()
-                raise
-            transport = self._transport
-            assert transport is not None
-            transport.write(core.data_to_send())
+            self._write_data(data, algorithm, scanned)
             if self._paused_writing:
                 await self._drain()
 

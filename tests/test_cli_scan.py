@@ -7,7 +7,9 @@ import asyncio
 import json
 import os
 import subprocess
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -148,11 +150,16 @@ def test_stdin_bytes_subprocess() -> None:
     assert any(d["detector"] == "malformed/utf8" for d in scanned["details"])
 
 
-def test_bad_threshold_subprocess_json_on_stderr() -> None:
-    result = _run("scan", "--threshold", "2", "--json", stdin=b"hi")
+def _json_error(result: subprocess.CompletedProcess[bytes]) -> dict[str, Any]:
+    """The JSON error a failed ``scan --json`` printed: exit 2, nothing on stdout."""
     assert result.returncode == 2
     assert result.stdout == b""
-    error = json.loads(result.stderr)["error"]
+    error: dict[str, Any] = json.loads(result.stderr)["error"]
+    return error
+
+
+def test_bad_threshold_subprocess_json_on_stderr() -> None:
+    error = _json_error(_run("scan", "--threshold", "2", "--json", stdin=b"hi"))
     assert error["code"] == "CONFIG_ERROR"
     assert "outside 0..1" in error["message"]
 
@@ -179,10 +186,9 @@ def test_detector_combined_keeps_the_rules(capsys: pytest.CaptureFixture[str]) -
 
 def test_missing_model_file_exits_2_with_model_load(tmp_path: Path) -> None:
     missing = str(tmp_path / "nope.json")
-    result = _run("scan", "--detector", "learned", "--model", missing, "--json", stdin=b"hi")
-    assert result.returncode == 2
-    assert result.stdout == b""
-    error = json.loads(result.stderr)["error"]
+    error = _json_error(
+        _run("scan", "--detector", "learned", "--model", missing, "--json", stdin=b"hi")
+    )
     assert error["code"] == "MODEL_LOAD_ERROR"
     assert "nope.json" in error["message"]
 
@@ -227,21 +233,30 @@ async def _echo_round(session: Session) -> None:
     assert await asyncio.wait_for(session.recv(), 5) == "and once more"
 
 
-async def test_serve_scan_blocking_withholds_the_injection(tmp_path: Path) -> None:
-    served = start_served(
-        tmp_path / "serve.err", "--scan", "blocking", "--threshold", "0.8", "--log-json"
-    )
+async def _serve_and_talk(
+    tmp_path: Path, talk: Callable[[Session], Awaitable[None]], *args: str
+) -> dict[str, Any]:
+    """Run ``serve`` with ``args`` (``--log-json`` among them), ``talk`` over one session to
+    it, stop it cleanly, and return its ``scan_policy`` log event."""
+    served = start_served(tmp_path / "serve.err", *args)
     try:
         session = await Session.connect(HOST, served.port, handshake_timeout=5)
         try:
-            await _echo_round(session)
+            await talk(session)
         finally:
             await session.close()
         assert await asyncio.to_thread(served.stop) == 0
     finally:
         served.kill()
     events = [json.loads(line) for line in served.stderr.read_text().splitlines()]
-    policy = next(e for e in events if e.get("event") == "scan_policy")
+    policy: dict[str, Any] = next(e for e in events if e.get("event") == "scan_policy")
+    return policy
+
+
+async def test_serve_scan_blocking_withholds_the_injection(tmp_path: Path) -> None:
+    policy = await _serve_and_talk(
+        tmp_path, _echo_round, "--scan", "blocking", "--threshold", "0.8", "--log-json"
+    )
     assert policy["mode"] == "blocking"
     assert policy["threshold"] == 0.8
 
@@ -255,23 +270,17 @@ def test_serve_detector_without_scan_is_a_usage_error(capsys: pytest.CaptureFixt
 
 async def test_serve_scan_with_the_learned_detector(tmp_path: Path) -> None:
     model = str(toy_model(tmp_path / "toy.json"))
-    served = start_served(
-        tmp_path / "serve.err",
+
+    async def talk(session: Session) -> None:
+        await session.send(f"{TOY_TRIGGER} please")  # withheld by the server's model
+        await session.send(BENIGN)
+        assert await asyncio.wait_for(session.recv(), 5) == BENIGN
+
+    policy = await _serve_and_talk(
+        tmp_path,
+        talk,
         *("--scan", "blocking", "--detector", "learned", "--model", model, "--log-json"),
     )
-    try:
-        session = await Session.connect(HOST, served.port, handshake_timeout=5)
-        try:
-            await session.send(f"{TOY_TRIGGER} please")  # withheld by the server's model
-            await session.send(BENIGN)
-            assert await asyncio.wait_for(session.recv(), 5) == BENIGN
-        finally:
-            await session.close()
-        assert await asyncio.to_thread(served.stop) == 0
-    finally:
-        served.kill()
-    events = [json.loads(line) for line in served.stderr.read_text().splitlines()]
-    policy = next(e for e in events if e.get("event") == "scan_policy")
     assert policy["detector"] == "learned"
 
 

@@ -400,13 +400,13 @@ COMBINED_VETO_BELOW = 0.2
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f]")
 
 
-class RulesAndModelDetector:
+class RulesAndModelDetector(CombinedDetector):
     """The rules and a learned model as one detector (name ``combined``).
 
     Per threat type the strongest finding wins; the model's findings count from
     ``min_confidence``, and when the model scores every one of its types below ``veto_below``
     the rules' findings of those types are dropped (structural types are never touched).
-    The model is scored once per text, for both uses.
+    The text is tokenised once and the model scored once, for both uses.
     """
 
     def __init__(
@@ -420,22 +420,9 @@ class RulesAndModelDetector:
     ) -> None:
         self.rules = rules if rules is not None else RuleDetector()
         self.learned = learned
+        super().__init__([self.rules, learned], name=name)
         self.min_confidence = min_confidence
         self.veto_below = veto_below
-        self._name = name
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def loaded(self) -> bool:
-        return self.learned.loaded
-
-    @property
-    def detectors(self) -> tuple[Detector, ...]:
-        """The two detectors, rules first."""
-        return (self.rules, self.learned)
 
     def load(self) -> None:
         """Load the learned model (``ModelLoadError`` if its file is missing or corrupt)."""
