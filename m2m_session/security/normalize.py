@@ -97,6 +97,13 @@ _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 #: At most this many Base64 runs are decoded per text (bounds the work on adversarial input).
 MAX_BASE64_RUNS = 32
+# A cheap first look for _BASE64_RUN: its characters become "a", all others a space, so a
+# text holds a run exactly when it holds sixteen "a" in a row (most texts hold none).
+_BASE64_CLASS = {
+    code: "a" if chr(code).isascii() and (chr(code).isalnum() or chr(code) in "+/_-") else " "
+    for code in range(0x80)
+}
+_BASE64_STRETCH = "a" * 16
 _MIN_PRINTABLE = 0.9
 
 
@@ -174,7 +181,11 @@ def decode_layers(text: str) -> list[Variant]:
     """What ``text`` hides under one layer of Base64, URL or HTML encoding, or behind letters
     spelt out with separators (raw, not folded)."""
     found: list[Variant] = []
-    runs = [run for token in text.split() if len(token) >= 16 for run in _BASE64_RUN.findall(token)]
+    runs = (
+        [run for token in text.split() if len(token) >= 16 for run in _BASE64_RUN.findall(token)]
+        if _BASE64_STRETCH in text.translate(_BASE64_CLASS)
+        else []
+    )
     if runs:
         decoded_runs = []
         for run in runs[:MAX_BASE64_RUNS]:
