@@ -556,6 +556,7 @@ class Session(asyncio.Protocol):
                 result = exc
             events = core.complete_scan(event, result, self._loop.time())
             self._flush()
+            self._arm_timer()  # a failed scan ends the session: its timers go with it
             for done in events:
                 if type(done) is SessionEnded:
                     # The scanner failed: nothing after the message it failed on is delivered.
