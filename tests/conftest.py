@@ -35,6 +35,8 @@ import pytest
 import structlog
 
 from m2m_session import CloseReason, Server, Session, serve
+from m2m_session.codes import ThreatType
+from m2m_session.security import Scanner
 from m2m_session.security.training import dumps, train
 
 # --- the per-test timeout guard ---------------------------------------------------------------
@@ -513,3 +515,21 @@ def toy_model(path: Path) -> Path:
         ]
     path.write_text(dumps(train(rows, steps=300)), encoding="utf-8")
     return path
+
+
+@functools.cache
+def _default_scanner() -> Scanner:
+    return Scanner()
+
+
+def assert_caught(text: str, threat: ThreatType) -> None:
+    """The default scanner flags ``text`` as ``threat``."""
+    result = _default_scanner().scan(text)
+    assert not result.safe, (text, result.details)
+    assert result.threat_type is threat, (text, result.details)
+
+
+def assert_safe(text: str) -> None:
+    """The default scanner lets ``text`` through."""
+    result = _default_scanner().scan(text)
+    assert result.safe, (text, result.details)

@@ -6,25 +6,12 @@ from __future__ import annotations
 import pytest
 
 from m2m_session.codes import ThreatType
-from m2m_session.security import Scanner
+
+from conftest import assert_caught, assert_safe
 
 PI = ThreatType.PROMPT_INJECTION
 JB = ThreatType.JAILBREAK
 EX = ThreatType.DATA_EXFILTRATION
-
-_SCANNER = Scanner()
-
-
-def _caught(text: str, threat: ThreatType) -> None:
-    result = _SCANNER.scan(text)
-    assert not result.safe, text
-    assert result.threat_type is threat, (text, result.details)
-
-
-def _safe(text: str) -> None:
-    result = _SCANNER.scan(text)
-    assert result.safe, (text, result.details)
-
 
 ATTACKS: dict[str, list[tuple[ThreatType, str]]] = {
     # exfiltration through an encoding or a word game
@@ -191,13 +178,13 @@ NEGATIVES: dict[str, list[str]] = {
     ("threat", "text"),
     [item for family in ATTACKS.values() for item in family],
 )
-def test_family_attacks_are_caught(threat: ThreatType, text: str) -> None:
-    _caught(text, threat)
+def test_family_attacks_areassert_caught(threat: ThreatType, text: str) -> None:
+    assert_caught(text, threat)
 
 
 @pytest.mark.parametrize("text", [text for family in NEGATIVES.values() for text in family])
-def test_family_hard_negatives_stay_safe(text: str) -> None:
-    _safe(text)
+def test_family_hard_negatives_stayassert_safe(text: str) -> None:
+    assert_safe(text)
 
 
 def test_every_family_has_negatives() -> None:

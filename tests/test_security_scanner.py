@@ -33,6 +33,8 @@ from m2m_session.security import (
 )
 from m2m_session.security.concepts import tags
 
+from conftest import assert_caught, assert_safe
+
 PI = ThreatType.PROMPT_INJECTION
 JB = ThreatType.JAILBREAK
 EX = ThreatType.DATA_EXFILTRATION
@@ -554,9 +556,7 @@ EVASIONS = {
     ],
 )
 def test_concept_families(threat: ThreatType, text: str) -> None:
-    result = SCANNER.scan(text)
-    assert not result.safe, (text, result.details)
-    assert result.threat_type == threat, (text, result.details)
+    assert_caught(text, threat)
 
 
 @pytest.mark.parametrize(
@@ -582,8 +582,7 @@ def test_concept_families(threat: ThreatType, text: str) -> None:
     ],
 )
 def test_concept_hard_negatives(text: str) -> None:
-    result = SCANNER.scan(text)
-    assert result.safe, (text, result.details)
+    assert_safe(text)
 
 
 def test_concept_tags_fold_leet_typos_and_accents() -> None:
@@ -640,8 +639,7 @@ def test_regex_only_detector_still_available() -> None:
     ],
 )
 def test_innocent_senses_are_safe(text: str) -> None:
-    result = SCANNER.scan(text)
-    assert result.safe, (text, result.details)
+    assert_safe(text)
 
 
 @pytest.mark.parametrize(
@@ -671,9 +669,7 @@ def test_innocent_senses_are_safe(text: str) -> None:
     ],
 )
 def test_fourth_round_concepts(threat: ThreatType, text: str) -> None:
-    result = SCANNER.scan(text)
-    assert not result.safe, (text, result.details)
-    assert result.threat_type == threat, (text, result.details)
+    assert_caught(text, threat)
 
 
 @pytest.mark.parametrize(
@@ -713,9 +709,7 @@ def test_talking_to_or_about_an_ai_is_not_an_embedded_order(text: str) -> None:
     ],
 )
 def test_a_negated_negation_is_still_an_order(threat: ThreatType, text: str) -> None:
-    result = SCANNER.scan(text)
-    assert not result.safe, (text, result.details)
-    assert result.threat_type == threat, (text, result.details)
+    assert_caught(text, threat)
 
 
 @pytest.mark.parametrize(
