@@ -37,6 +37,7 @@ __all__ = [
     "DEFAULT_MAX_DEPTH",
     "DEFAULT_MAX_STRING",
     "check_json_limits",
+    "nesting_depth",
     "parse_json",
 ]
 
@@ -128,7 +129,7 @@ for _open, _close in (b"[]", b"{}"):
 del _open, _close
 
 
-def _nesting_depth(data: bytes) -> int:
+def nesting_depth(data: bytes) -> int:
     """The maximum bracket nesting of ``data``, computed without recursion (C-speed loops)."""
     brackets = _STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
     return max(accumulate(map(_BRACKET_DELTA.__getitem__, brackets)), default=0)
@@ -154,7 +155,7 @@ def parse_json(
         text = data.decode("utf-8")
         value = json.loads(text, parse_constant=_reject_constant)
     except RecursionError as exc:
-        depth = _nesting_depth(data)
+        depth = nesting_depth(data)
         if depth > max_depth:
             raise _depth_error(depth, max_depth) from None
         # Shallow document, deep caller: the stack was already nearly exhausted.

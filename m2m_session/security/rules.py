@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from m2m_session.codes import ThreatType
 from m2m_session.errors import JsonError
-from m2m_session.jsonlimits import DEFAULT_MAX_DEPTH, parse_json
+from m2m_session.jsonlimits import DEFAULT_MAX_DEPTH, nesting_depth, parse_json
 from m2m_session.security.concepts import (
     REPORT_NOTE,
     REVERSING_VERBS,
@@ -973,16 +973,6 @@ def malformed_findings(text: str) -> list[Finding]:
 
 
 _JSON_START = re.compile(rb"[ \t\r\n]*[\[{]")
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-
-
-def _bracket_depth(data: bytes) -> int:
-    depth = peak = 0
-    for byte in _STRING.sub(b"", data).translate(None, _NOT_BRACKETS):
-        depth += 1 if byte in (0x5B, 0x7B) else -1
-        peak = max(peak, depth)
-    return peak
 
 
 def nesting_finding(
@@ -1004,7 +994,7 @@ def nesting_finding(
             return Finding(ThreatType.EXCESSIVE_NESTING, 0.95, "nesting/json-depth", reason), None
         if exc.details:
             return None, None
-    if _bracket_depth(data) > max_depth:
+    if nesting_depth(data) > max_depth:
         reason = f"bracket nesting deeper than {max_depth} in malformed JSON"
         return Finding(ThreatType.EXCESSIVE_NESTING, 0.9, "nesting/bracket-depth", reason), None
     return None, None
