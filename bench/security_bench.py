@@ -7,10 +7,10 @@
     .venv/bin/python bench/security_bench.py --detector learned    # the learned model instead
     .venv/bin/python bench/security_bench.py --detector combined   # rules + learned, max per type
 
-The corpus is twelve files by twelve writers (bench/security_corpus/README.md): ``corpus.jsonl``
-and ``tune2.jsonl`` to ``tune9.jsonl`` hold the ``tune`` rows, ``heldout2.jsonl`` to
-``heldout4.jsonl`` the ``heldout`` rows, written blind (their writers saw neither the rules nor
-the other files). A row is
+The corpus is seventeen files by seventeen writers (bench/security_corpus/README.md):
+``corpus.jsonl`` and ``tune2.jsonl`` to ``tune14.jsonl`` hold the ``tune`` rows,
+``heldout5.jsonl`` to ``heldout7.jsonl`` the ``heldout`` rows, written blind (their writers saw
+neither the rules nor the other files). A row is
 ``{"text", "label", "split"}`` (``label`` a threat type or ``BENIGN``); rows with ``raw_b64``
 are scanned as those bytes (invalid UTF-8).
 The predicted type of a row is the scan result's ``threat_type`` (the strongest finding at or
@@ -50,8 +50,8 @@ CORPUS_DIR = Path(__file__).parent / "security_corpus"
 #: The corpus files, in reading order: the tune files (one writer each), then the held-out.
 CORPUS_FILES = (
     "corpus.jsonl",
-    *(f"tune{n}.jsonl" for n in range(2, 10)),
-    *(f"heldout{n}.jsonl" for n in range(2, 5)),
+    *(f"tune{n}.jsonl" for n in range(2, 15)),
+    *(f"heldout{n}.jsonl" for n in range(5, 8)),
 )
 RECALL_TARGET = 0.9
 FP_TARGET = 0.02
