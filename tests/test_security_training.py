@@ -5,10 +5,13 @@ from __future__ import annotations
 import base64
 import json
 import re
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from m2m_session.codes import ThreatType
 from m2m_session.errors import InferenceError, ModelLoadError, ModelNotLoadedError
@@ -218,6 +221,8 @@ def _bad_documents() -> list[object]:
         {**good, "classes": {"JAILBREAK": {"bias": 0.0, "weights": ["dan"]}}},
         {**good, "classes": {"JAILBREAK": {"bias": 0.0, "weights": {"dan": "2"}}}},
         {**good, "classes": {"JAILBREAK": {"bias": 0.0, "weights": {"": 1.0}}}},
+        # Beyond MAX_WEIGHT: no trained model comes near it, and the scorer's fields hold it.
+        {**good, "classes": {"JAILBREAK": {"bias": 0.0, "weights": {"dan": 1e6}}}},
     ]
 
 
@@ -357,11 +362,79 @@ def test_table_scoring_equals_the_model_definition(feature_set: str) -> None:
         "",
     ]
     for text in texts:
-        folded = fold(text)
-        present = features(folded, feature_set)
-        for name, entry in model["classes"].items():
-            z = entry["bias"] + sum(entry["weights"].get(f, 0.0) for f in present)
-            assert detector.scores(folded)[ThreatType(name)] == pytest.approx(sigmoid(z))
+        _assert_scores_follow_the_definition(detector, model, fold(text))
+
+
+def _assert_scores_follow_the_definition(
+    detector: LearnedDetector, model: dict[str, Any], folded: str
+) -> None:
+    present = features(folded, model["features"])
+    scores = detector.scores(folded)
+    for name, entry in model["classes"].items():
+        z = entry["bias"] + sum(entry["weights"].get(f, 0.0) for f in present)
+        assert scores[ThreatType(name)] == pytest.approx(sigmoid(z), rel=1e-12, abs=1e-15)
+
+
+#: Words for generated texts: attack words with concept tags (so adjacent tags pair up),
+#: plain words, and French forms the lexicon tags too.
+_VOCABULARY = [
+    "ignore",
+    "all",
+    "previous",
+    "instructions",
+    "reveal",
+    "the",
+    "system",
+    "prompt",
+    "you",
+    "are",
+    "dan",
+    "now",
+    "password",
+    "api",
+    "key",
+    "send",
+    "it",
+    "to",
+    "https",
+    "evil",
+    "example",
+    "the",
+    "shipment",
+    "arrived",
+    "ignorez",
+    "les",
+    "précédentes",
+    "mot",
+    "de",
+    "passe",
+    "no",
+    "restrictions",
+    "developer",
+    "mode",
+]
+
+
+@pytest.mark.skipif(not DEFAULT_LEARNED_MODEL.exists(), reason="no shipped model")
+@given(
+    st.lists(
+        st.sampled_from(_VOCABULARY),
+        max_size=40,
+    )
+)
+@settings(max_examples=200, deadline=None)
+def test_shipped_model_scores_follow_the_definition(chosen: list[str]) -> None:
+    """The packed fixed-point sums of the shipped model equal the float definition: repeated
+    words and tags count once, adjacent tagged words give their pair features."""
+    document = _shipped_document()
+    detector = LearnedDetector.from_model(document)
+    _assert_scores_follow_the_definition(detector, document, fold(" ".join(chosen)))
+
+
+@cache
+def _shipped_document() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(DEFAULT_LEARNED_MODEL.read_text(encoding="utf-8"))
+    return document
 
 
 def test_combined_detector_holds_the_learned_model_to_its_minimum(

@@ -14,11 +14,10 @@ detector follows:
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
-import re
 from collections.abc import Callable, Mapping, Sequence
+from itertools import compress, pairwise
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -29,6 +28,7 @@ from m2m_session.errors import (
     ModelNotFoundError,
     ModelNotLoadedError,
 )
+from m2m_session.security.concepts import word_tags
 from m2m_session.security.result import Finding
 from m2m_session.security.rules import RuleDetector
 from m2m_session.security.training import (
@@ -36,8 +36,9 @@ from m2m_session.security.training import (
     FEATURES,
     MODEL_FORMAT,
     MODEL_VERSION,
+    pair_names,
     sigmoid,
-    tag_features,
+    tag_names,
     words,
 )
 
@@ -242,6 +243,10 @@ class LearnedDetector:
             for feature, weight in weights.items():
                 if not isinstance(feature, str) or not feature or not _number(weight):
                     raise ModelLoadError(f"{where}: bad weight in class {type_name}")
+                if abs(weight) > MAX_WEIGHT:
+                    raise ModelLoadError(
+                        f"{where}: weight {weight} of {feature!r} is beyond ±{MAX_WEIGHT}"
+                    )
                 checked[feature] = float(weight)
             classes[threat] = (float(bias), checked)
         trained_on = document.get("trained_on")
@@ -272,17 +277,59 @@ class LearnedDetector:
         ]
 
 
-class _ScoreTables:
-    """A model's weights arranged for scoring: per class, one dict of word weights and one of
-    word-pair weights keyed by ``(first, second)`` tuples,
-    so a text is scored by set intersections and sums that run in C.
+class _FeatureNames(dict[Any, tuple[str, ...]]):
+    """A bounded cache: a word's tag set (or a pair of adjacent words' tag sets) → the names of
+    the tag features it gives that the model knows. A text's words carry few distinct tag
+    sets, so the names are built once, not per scan."""
 
-    Same result as summing, per class, the weights of the distinct features of
-    :func:`~.training.features` (the model's definition); several times faster, which is what
-    lets the learned detector run next to the rules within the scan-time budget.
+    __slots__ = ("build",)
+    LIMIT = 50_000
+
+    def __init__(self, build: Callable[[Any], tuple[str, ...]]) -> None:
+        super().__init__()
+        self.build = build
+
+    def __missing__(self, key: Any) -> tuple[str, ...]:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        names = self[key] = self.build(key)
+        return names
+
+
+#: Weights are summed as integers in units of 1e-6 (the trainer writes three decimals, so the
+#: sum is exact for its models), one field of :data:`_FIELD_BITS` bits per class in one int.
+_WEIGHT_SCALE = 10**6
+#: The largest weight magnitude a model may hold (far beyond what training gives).
+MAX_WEIGHT = 1000.0
+_FIELD_BITS = 64
+_FIELD_MASK = (1 << _FIELD_BITS) - 1
+# Added to every weight in its field so a field never goes negative (no borrow between
+# fields); n features add n times this, taken off again when the fields are read.
+_WEIGHT_OFFSET = 1 << 31
+
+
+class _ScoreTables:
+    """A model's weights arranged for scoring, so that a text is scored by set intersections,
+    cached lookups and one sum, all running in C.
+
+    Every feature the model knows maps to one ``int`` holding its weight for every class, one
+    fixed-point field per class (see :data:`_WEIGHT_SCALE`): summing the ints sums every
+    class at once. Word pairs are keyed by ``(first, second)`` tuples. Same result as summing,
+    per class, the weights of the distinct features of :func:`~.training.features` (the
+    model's definition), several times faster, which is what lets the learned detector run
+    next to the rules within the scan-time budget.
     """
 
-    __slots__ = ("bigram_keys", "classes", "order", "tagged", "unigram_keys")
+    __slots__ = (
+        "biases",
+        "bigram_keys",
+        "order",
+        "packed",
+        "pair_names",
+        "tag_names",
+        "tagged",
+        "unigram_keys",
+    )
 
     def __init__(
         self,
@@ -291,39 +338,43 @@ class _ScoreTables:
         tagged: bool,
     ) -> None:
         self.order = tuple(classes)
+        self.biases = tuple(classes[threat][0] for threat in self.order)
         #: Whether the model has tag features (:func:`~.training.tag_features`).
         self.tagged = tagged
-        self.classes: list[tuple[float, dict[str, float], dict[tuple[str, str], float]]] = []
-        unigram_keys: set[str] = set()
-        bigram_keys: set[tuple[str, str]] = set()
-        for threat in self.order:
-            bias, weights = classes[threat]
-            unigrams: dict[str, float] = {}
-            bigrams: dict[tuple[str, str], float] = {}
-            for feature, weight in weights.items():
+        packed: dict[str | tuple[str, str], int] = {}
+        for index, threat in enumerate(self.order):
+            shift = index * _FIELD_BITS
+            for feature, weight in classes[threat][1].items():
                 first, _, second = feature.partition(" ")
-                if second:
-                    bigrams[(first, second)] = weight
-                else:
-                    unigrams[feature] = weight
-            unigram_keys.update(unigrams)
-            bigram_keys.update(bigrams)
-            self.classes.append((bias, unigrams, bigrams))
-        self.unigram_keys = frozenset(unigram_keys)
-        self.bigram_keys = frozenset(bigram_keys)
+                key: str | tuple[str, str] = (first, second) if second else feature
+                packed[key] = packed.get(key, 0) + (round(weight * _WEIGHT_SCALE) << shift)
+        empty = sum(_WEIGHT_OFFSET << (index * _FIELD_BITS) for index in range(len(self.order)))
+        self.packed = {key: value + empty for key, value in packed.items()}
+        self.unigram_keys = frozenset(key for key in packed if isinstance(key, str))
+        self.bigram_keys = frozenset(key for key in packed if isinstance(key, tuple))
+        known = self.unigram_keys
+        self.tag_names = _FeatureNames(lambda tags: tuple(known.intersection(tag_names(tags))))
+        self.pair_names = _FeatureNames(lambda pair: tuple(known.intersection(pair_names(pair))))
 
     def score(self, found_words: list[str]) -> dict[ThreatType, float]:
-        known = self.unigram_keys.intersection(found_words)
-        if self.tagged:
-            known |= self.unigram_keys.intersection(tag_features(found_words))
+        found: set[str | tuple[str, str]] = set(self.unigram_keys.intersection(found_words))
         # zip reuses its result tuple when the lookup drops it: cheaper than pairwise here.
-        pairs = self.bigram_keys.intersection(zip(found_words, found_words[1:], strict=False))  # noqa: RUF007
-        zero = itertools.repeat(0.0)
+        found.update(self.bigram_keys.intersection(zip(found_words, found_words[1:], strict=False)))  # noqa: RUF007
+        if self.tagged:
+            tags = word_tags(found_words)
+            found.update(*map(self.tag_names.__getitem__, set(tags)))
+            # Adjacent tagged words, found from the positions of the tagged ones: most words
+            # carry no tag, and pairing every word costs more than the rest of the scoring.
+            tagged = list(compress(range(len(tags)), tags))
+            adjacent = {(tags[i], tags[j]) for i, j in pairwise(tagged) if j == i + 1}
+            found.update(*map(self.pair_names.__getitem__, adjacent))
+        total = sum(map(self.packed.__getitem__, found))
+        offset = len(found) * _WEIGHT_OFFSET
         return {
             threat: sigmoid(
-                bias + sum(map(unigrams.get, known, zero)) + sum(map(bigrams.get, pairs, zero))
+                bias + (((total >> (index * _FIELD_BITS)) & _FIELD_MASK) - offset) / _WEIGHT_SCALE
             )
-            for threat, (bias, unigrams, bigrams) in zip(self.order, self.classes, strict=True)
+            for index, (threat, bias) in enumerate(zip(self.order, self.biases, strict=True))
         }
 
 
@@ -396,10 +447,6 @@ COMBINED_VETO_BELOW = 0.2
 # more (2.1 %, recall 0.909 / 0.917 / 0.835; without the veto at 0.9: 3.8 %).
 
 
-#: ASCII control characters that ``str.split`` does not treat as whitespace.
-_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f]")
-
-
 class RulesAndModelDetector(CombinedDetector):
     """The rules and a learned model as one detector (name ``combined``).
 
@@ -433,11 +480,9 @@ class RulesAndModelDetector(CombinedDetector):
         if not isinstance(text, str):
             raise InferenceError(f"detector {self._name!r} takes text, not {type(text).__name__}")
         found_words = words(text)
-        # The rules split on punctuation, the model on \W: the same words, unless the text has
-        # non-ASCII or control characters (the one tokenisation then serves both).
-        rule_words = (
-            frozenset(found_words) if text.isascii() and _CONTROL.search(text) is None else None
-        )
+        # The rules split on punctuation, the model on \W: the same words in printable ASCII
+        # (folded text has no line breaks or tabs left), so one tokenisation serves both.
+        rule_words = frozenset(found_words) if text.isascii() and text.isprintable() else None
         scores = self.learned.scores(text, found_words)  # ModelNotLoadedError if not loaded
         vetoed = max(scores.values(), default=0.0) < self.veto_below
         best: dict[ThreatType, Finding] = {}

@@ -202,7 +202,7 @@ def decode_layers(text: str) -> list[Variant]:
         unescaped = _decoded_around(text, _ENTITY, html.unescape)
         if unescaped is not None:
             found.append(Variant("html", unescaped))
-    if any(hint.search(text) for hint in _SPACED_HINTS) and _SPACED.search(text):
+    if _may_be_spaced(text) and _SPACED.search(text):
         found.append(Variant("spaced", _SPACED.sub(_join_spaced, text)))
     return found
 
@@ -216,6 +216,23 @@ _SPACED_HINTS = (
     re.compile(r" [^\W_] [^\W_] "),
     re.compile(r"[.\-_*·|/][^\W_][.\-_*·|/][^\W_][.\-_*·|/]"),
 )
+# The same first look for ASCII text, on its shape: letters and digits become "a", the
+# separators "s", a space stays, anything else is "x" (one translate, two substring finds).
+_SPACED_SHAPE = {
+    code: "a" if chr(code).isalnum() else "s" if chr(code) in ".-_*|/" else "x"
+    for code in range(0x80)
+    if code != 0x20
+}
+
+
+def _may_be_spaced(text: str) -> bool:
+    """Whether ``text`` passes the cheap first look of :data:`_SPACED_HINTS`."""
+    if text.isascii():
+        shape = text.translate(_SPACED_SHAPE)
+        return " a a " in shape or "sasas" in shape
+    return any(hint.search(text) for hint in _SPACED_HINTS)
+
+
 _SPACED = re.compile(r"(?<![^\W_])[^\W_]([ .\-_*·|/])(?:[^\W_]\1){2,}[^\W_](?![^\W_])")
 
 

@@ -57,7 +57,9 @@ __all__ = [
     "features",
     "fingerprint",
     "sigmoid",
+    "pair_names",
     "tag_features",
+    "tag_names",
     "train",
     "training_rows",
 ]
@@ -100,7 +102,8 @@ _PAIR_NAMES: dict[tuple[frozenset[str], frozenset[str]], tuple[str, ...]] = {}
 _NAME_CACHE_LIMIT = 50_000
 
 
-def _tag_names(tags: frozenset[str]) -> tuple[str, ...]:
+def tag_names(tags: frozenset[str]) -> tuple[str, ...]:
+    """The ``t:TAG`` features of a word with concept tags ``tags`` (cached)."""
     names = _TAG_NAMES.get(tags)
     if names is None:
         if len(_TAG_NAMES) >= _NAME_CACHE_LIMIT:
@@ -109,7 +112,8 @@ def _tag_names(tags: frozenset[str]) -> tuple[str, ...]:
     return names
 
 
-def _pair_names(pair: tuple[frozenset[str], frozenset[str]]) -> tuple[str, ...]:
+def pair_names(pair: tuple[frozenset[str], frozenset[str]]) -> tuple[str, ...]:
+    """The ``tt:A_B`` features of two adjacent words with concept tags ``pair`` (cached)."""
     names = _PAIR_NAMES.get(pair)
     if names is None:
         if len(_PAIR_NAMES) >= _NAME_CACHE_LIMIT:
@@ -125,9 +129,9 @@ def tag_features(found_words: list[str]) -> set[str]:
     previous: frozenset[str] = frozenset()
     for current in word_tags(found_words):
         if current:
-            found.update(_tag_names(current))
+            found.update(tag_names(current))
             if previous:
-                found.update(_pair_names((previous, current)))
+                found.update(pair_names((previous, current)))
         previous = current
     return found
 
