@@ -21,10 +21,8 @@ A finding reaching ``threshold`` makes the result unsafe. Findings are deduplica
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Iterable
 
 from m2m_session.codecs.m2m import classify_schema
 from m2m_session.codes import ThreatType
@@ -77,36 +75,64 @@ _SOURCE_NOTE = {
 }
 
 
-def _strings(value: object) -> Iterator[str]:
-    """Every string value under ``value`` except metadata; keys are never yielded."""
-    stack: list[object] = [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, str):
-            yield node
-        elif isinstance(node, dict):
-            for key, item in node.items():
-                if key in _METADATA_KEYS and not isinstance(item, dict | list):
+def _payload_strings(payload: object, found: dict[tuple[str, str], Finding]) -> list[str]:
+    """Every string value of a parsed payload, in document order, except metadata values;
+    keys are never taken. Tool-call ``arguments`` that hold a JSON container are parsed (once,
+    under the nesting limit) and walked in place; arguments nested too deep give an
+    ``EXCESSIVE_NESTING`` finding into ``found`` and are scanned as text."""
+    strings: list[str] = []
+    _collect(payload, strings, found, parse_arguments=True)
+    return strings
+
+
+def _collect(
+    node: object,
+    strings: list[str],
+    found: dict[tuple[str, str], Finding],
+    *,
+    parse_arguments: bool,
+) -> None:
+    # Recursion is bounded: a parsed payload is at most DEFAULT_MAX_DEPTH deep, and so are
+    # the arguments it holds, which are parsed at one level only.
+    if isinstance(node, dict):
+        for key, item in node.items():
+            if isinstance(item, str):
+                if key in _METADATA_KEYS:
                     continue
-                if key == "arguments" and isinstance(item, str):
-                    stack.append(_arguments(item))
-                else:
-                    stack.append(item)
-        elif isinstance(node, list):
-            stack.extend(reversed(node))
+                if key == "arguments" and parse_arguments:
+                    arguments = _arguments(item, found)
+                    if arguments is not None:
+                        _collect(arguments, strings, found, parse_arguments=False)
+                        continue
+                strings.append(item)
+            elif isinstance(item, dict | list):
+                _collect(item, strings, found, parse_arguments=parse_arguments)
+    elif isinstance(node, list):
+        for item in node:
+            if isinstance(item, str):
+                strings.append(item)
+            elif isinstance(item, dict | list):
+                _collect(item, strings, found, parse_arguments=parse_arguments)
+    elif isinstance(node, str):
+        strings.append(node)
 
 
-def _arguments(text: str) -> object:
-    """Tool-call arguments: their JSON values when they parse as a JSON container, else text."""
-    stripped = text.lstrip()
-    if stripped[:1] in ("{", "[") and len(text) <= _MAX_ARGUMENT_BYTES:
-        try:
-            value: Any = json.loads(text)
-        except ValueError:
-            return text
-        if isinstance(value, dict | list):
-            return value
-    return text
+def _arguments(text: str, found: dict[tuple[str, str], Finding]) -> object | None:
+    """Tool-call arguments as a parsed JSON container, or ``None`` to scan them as text."""
+    if text.lstrip()[:1] not in ("{", "[") or len(text) > _MAX_ARGUMENT_BYTES:
+        return None
+    nesting, parsed = nesting_finding(text.encode("utf-8", "surrogatepass"))
+    if nesting is not None:
+        _keep(
+            found,
+            Finding(
+                nesting.threat_type,
+                nesting.confidence,
+                nesting.detector,
+                nesting.reason + " in tool-call arguments",
+            ),
+        )
+    return parsed if isinstance(parsed, dict | list) else None
 
 
 class Scanner:
@@ -188,7 +214,9 @@ class Scanner:
         if nesting is not None:
             _keep(found, nesting)
         if isinstance(parsed, dict) and classify_schema(parsed) is not None:
-            values = [self._mask(value) if self.allow else value for value in _strings(parsed)]
+            values = _payload_strings(parsed, found)
+            if self.allow:
+                values = [self._mask(value) for value in values]
             for value in values:
                 for finding in malformed_findings(value):
                     _keep(found, finding)
