@@ -36,6 +36,7 @@ from m2m_session.security.concepts import (
     REPORT_NOTE,
     REVERSING_VERBS,
     benign_override,
+    code_like,
     concept_hits,
     describes_attacks,
     mentions_only,
@@ -198,7 +199,9 @@ RULES: tuple[Rule, ...] = (
         r"|verified|up to date|done|on the|in the (?:queue|waiting|meeting|call|channel|room)"
         r"|a (?:member|subscriber|participant|collaborator|contributor|verified)|an? (?:admin"
         r"|administrator|owner|moderator|editor|viewer)|the (?:owner|admin|host|presenter)"
-        r"|\d|at|talking|chatting|speaking|live|online|offline|muted|unmuted)\b)\w+",
+        r"|\d|at|talking|chatting|speaking|live|online|offline|muted|unmuted"
+        r"|the (?:dungeon master|game master|narrator|quizmaster|referee|scorekeeper)"
+        r"|a developer(?! (?:with|who|that|and)))\b)\w+",
         "you | are | now",
         "identity reassignment",
     ),
@@ -596,7 +599,8 @@ RULES: tuple[Rule, ...] = (
         r"\bwhat (?:are|were|is|was) your (?:\w+ ){0,2}?(?:instructions|rules|guidelines"
         r"|directives|system prompt|initial prompt|prompt|programming|secret|api key|password)\b"
         r"|\bwhat(?: exactly)? (?:were you|have you been|did they) (?:told|instructed|programmed"
-        r"|prompted|asked)\b|\bwhat(?:'s| is) (?:written|in|inside) your (?:system prompt|prompt"
+        r"|prompted|asked)\b(?! about (?!your|the (?:system|prompt|secret|password)))|\bwhat(?:'s"
+        r"| is) (?:written|in|inside) your (?:system prompt|prompt"
         r"|instructions|context window)",
         "what | your you they",
         "question about the AI's instructions",
@@ -605,11 +609,12 @@ RULES: tuple[Rule, ...] = (
         "ex.repeat-above",
         EX,
         0.88,
+        r"(?<!they )(?<!he )(?<!she )(?<!then )"
         r"\b(?:repeat|print|output|dump|reveal|show|recite|copy|return|echo|write)\b(?: \w+){0,3}?"
         r" (?:everything|all|the text|all text|all the text|the content|the words|all the words"
         r"|the messages?|all messages|each message|every message|verbatim)\b(?: [\w'-]+){0,2}?"
         r" (?:above(?! the (?:line|fold|header|table|image|picture|button|field|box|logo|label"
-        r"|title|chart|figure|footer))|before this|prior to this|in your context"
+        r"|title|chart|figure|footer|signature))|before this|prior to this|in your context"
         r"|in this conversation|so far|you (?:were|have been) given|starting (?:with|from))\b",
         f"{_VERBS_G} | above before prior context conversation far given starting",
         "request to dump the context",
@@ -888,7 +893,7 @@ class RuleDetector:
             weight = rule.weight
             if rule.quotable:
                 if framed is None:
-                    framed = _FRAMING.search(text) is not None
+                    framed = _FRAMING.search(text) is not None or ("(" in text and code_like(text))
                 if not framed:
                     if mention is None:
                         mention = mentions_only(text)
@@ -923,7 +928,58 @@ class RuleDetector:
             else:
                 confidence = _combine(w for w, _, _ in matched)
             findings.append(Finding(threat, confidence, f"rules/{top_id}", reason))
+        return _by_goal(findings, hits)
+
+
+#: Injection rules that only show that a text addresses the AI (an order inside content), not
+#: what the order is: when the order is to leak data, the label follows its goal.
+_ADDRESS_RULES = frozenset(
+    {
+        "c.pi.ai-order",
+        "c.pi.address",
+        "c.pi.meta-address",
+        "c.pi.processor-order",
+        "c.pi.combined",
+        "pi.address-ai",
+        "pi.ai-directive",
+        "pi.assistant-must-now",
+        "c.pi.role-marker",
+    }
+)
+#: Exfiltration rules that name what leaves and where to.
+_LEAK_RULES = frozenset(
+    {
+        "c.ex.send",
+        "c.ex.channel-secret",
+        "c.ex.template-link",
+        "c.ex.slot",
+        "c.ex.prompt",
+        "c.ex.acquire",
+        "ex.send-to-url",
+        "ex.include-secret",
+        "ex.markdown-image",
+        "ex.render-image",
+        "ex.send-contents",
+    }
+)
+
+
+def _by_goal(
+    findings: list[Finding], hits: dict[ThreatType, list[tuple[float, str, str]]]
+) -> list[Finding]:
+    """An order injected into content whose goal is to leak data is exfiltration: the
+    injection finding (only the address rules) is kept just under the exfiltration one."""
+    by_type = {finding.threat_type: finding for finding in findings}
+    leak = by_type.get(EX)
+    order = by_type.get(PI)
+    if leak is None or order is None or order.confidence < leak.confidence:
         return findings
+    if not all(rule in _ADDRESS_RULES for _, rule, _ in hits[PI]):
+        return findings
+    if not any(weight >= 0.8 and rule in _LEAK_RULES for weight, rule, _ in hits[EX]):
+        return findings
+    lowered = Finding(PI, leak.confidence * 0.99, order.detector, order.reason)
+    return [lowered if finding is order else finding for finding in findings]
 
 
 # --- structural checks (raw text) -------------------------------------------------------------
