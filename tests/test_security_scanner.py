@@ -845,3 +845,8 @@ def test_payload_strings_come_in_document_order_without_metadata() -> None:
 def test_spelt_out_first_look_matches_its_regexes(text: str) -> None:
     """The translated-shape look for ASCII text answers as the two hint regexes do."""
     assert _may_be_spaced(text) == any(hint.search(text) for hint in _SPACED_HINTS)
+
+
+@given(st.text(alphabet="aB .\t\n\v\f\r\x1c\x1d\x1e\x1f", max_size=12))
+def test_ascii_fold_collapses_whitespace_as_split_and_join_do(text: str) -> None:
+    assert fold(text) == " ".join(text.lower().split())

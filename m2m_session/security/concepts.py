@@ -703,12 +703,10 @@ def tags(word: str) -> frozenset[str]:
 def word_tags(words: Sequence[str]) -> list[frozenset[str]]:
     """:func:`tags` of each word, in order (the cache read inline: this runs per scanned word
     in the learned detector)."""
-    found = list(map(_CACHE.get, words))
-    if None in found:  # words not seen before: analyse them (and cache them) now
-        found = [
-            hit if hit is not None else tags(word) for hit, word in zip(found, words, strict=True)
-        ]
-    return found  # type: ignore[return-value]  # no None is left
+    try:
+        return list(map(_CACHE.__getitem__, words))
+    except KeyError:  # words not seen before: analyse them (and cache them) now
+        return list(map(tags, words))
 
 
 # --- text → sentences of tagged tokens ---------------------------------------------------------

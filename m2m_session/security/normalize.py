@@ -115,14 +115,25 @@ class Variant(NamedTuple):
     text: str
 
 
+#: The ASCII characters ``str.split`` treats as whitespace, besides the space.
+_ASCII_BREAKS = "\t\n\v\f\r\x1c\x1d\x1e\x1f"
+_ASCII_BREAK_TO_SPACE = str.maketrans(dict.fromkeys(_ASCII_BREAKS, " "))
+
+
 def fold(text: str) -> str:
     """The canonical form of ``text`` (see the module doc)."""
     if not text.isascii():
         text = INVISIBLE.sub("", text)
         text = unicodedata.normalize("NFKC", text).casefold().translate(_CONFUSABLE_TABLE)
-    else:
-        text = text.lower()
-    return " ".join(text.split())
+        return " ".join(text.split())
+    # ASCII: the same as the split and join below, which build a string per word; most text
+    # has no run of spaces to collapse once its line breaks are spaces.
+    text = text.lower()
+    if any(space in text for space in _ASCII_BREAKS):
+        text = text.translate(_ASCII_BREAK_TO_SPACE)
+    if "  " in text or text[:1] == " " or text[-1:] == " ":
+        return " ".join(text.split())
+    return text
 
 
 def _printable_ratio(text: str) -> float:
