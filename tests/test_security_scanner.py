@@ -34,7 +34,7 @@ from m2m_session.security import (
     variants,
 )
 from m2m_session.security.concepts import benign_override, code_like, tags
-from m2m_session.security.normalize import _SPACED_HINTS, _may_be_spaced
+from m2m_session.security.normalize import _SPACED_HINTS, _may_be_spaced, printable_ascii
 from m2m_session.security.scanner import _payload_strings
 
 from conftest import assert_caught, assert_safe
@@ -850,3 +850,8 @@ def test_spelt_out_first_look_matches_its_regexes(text: str) -> None:
 @given(st.text(alphabet="aB .\t\n\v\f\r\x1c\x1d\x1e\x1f", max_size=12))
 def test_ascii_fold_collapses_whitespace_as_split_and_join_do(text: str) -> None:
     assert fold(text) == " ".join(text.lower().split())
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x2100), max_size=12))
+def test_printable_ascii_is_isascii_and_isprintable(text: str) -> None:
+    assert printable_ascii(text) == (text.isascii() and text.isprintable())

@@ -41,6 +41,7 @@ from m2m_session.security.concepts import (
     describes_attacks,
     mentions_only,
 )
+from m2m_session.security.normalize import printable_ascii
 from m2m_session.security.result import Finding
 
 __all__ = [
@@ -1008,7 +1009,7 @@ def malformed_findings(text: str) -> list[Finding]:
     the scanner, which sees the bytes.
     """
     findings: list[Finding] = []
-    if text.isascii() and text.isprintable():
+    if printable_ascii(text):
         return findings
     if "\x00" in text:
         findings.append(Finding(MI, 0.95, "malformed/nul", "NUL character"))
