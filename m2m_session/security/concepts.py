@@ -677,7 +677,7 @@ def _analyse(word: str) -> frozenset[str]:
             if plain != word:
                 return _analyse(plain)
         return _fuzzy(word) or _NO_TAGS
-    if any(ch.isalpha() for ch in word) and any(ch in _LEET_CHARS for ch in word):
+    if any(ch.isalpha() for ch in word) and any(map(_LEET_CHARS.__contains__, word)):
         for table in (_LEET, _LEET_L):
             leet = word.translate(table)
             if leet.isalpha():
@@ -811,7 +811,7 @@ def _split_sentences(text: str) -> list[_Sentence]:
         text = _REGEX_SOURCE.sub(" ", text)  # a pattern that matches attacks is no attack
     if ("(" in text and ("=" in text or "def " in text or "return " in text)) and code_like(text):
         text = _CODE_TOKEN.sub(" ", text)
-    if any(hint in text for hint in _DOMAIN_HINTS):
+    if any(map(text.__contains__, _DOMAIN_HINTS)):
         text = _DOMAIN.sub(" ", text)
     if "---" in text or "===" in text or "~~~" in text or ">>>" in text or "|||" in text:
         text = _RULER.sub(". ", text)  # rulers and payload separators end a sentence
@@ -1003,11 +1003,11 @@ def benign_override(raw: str, to_you: bool) -> bool:
         return False
     if _LOCATED.search(raw) is not None:
         return True
-    if any(hint in raw for hint in _TOPICAL_HINTS) and _TOPICAL.search(raw) is not None:
+    if any(map(raw.__contains__, _TOPICAL_HINTS)) and _TOPICAL.search(raw) is not None:
         return True
-    if any(hint in raw for hint in _EARLIER_HINTS) and _DOC_OVERRIDE.search(raw) is not None:
+    if any(map(raw.__contains__, _EARLIER_HINTS)) and _DOC_OVERRIDE.search(raw) is not None:
         return True
-    return any(hint in raw for hint in _AUDIENCE_HINTS) and _HUMAN_AUDIENCE.search(raw) is not None
+    return any(map(raw.__contains__, _AUDIENCE_HINTS)) and _HUMAN_AUDIENCE.search(raw) is not None
 
 
 def _innocent_override(sentence: _Sentence, at: int) -> bool:
@@ -1335,7 +1335,7 @@ def _bare_secret_ask(sentences: Sequence[_Sentence], question: bool) -> bool:
     if len(words) > _BARE_MAX_WORDS or not _KNOW_HOW.isdisjoint(words):
         return False
     raw = " ".join(s.raw for s in sentences)
-    if any(hint in raw for hint in _NOT_PROSE) or ("=" in raw and "= ?" not in raw):
+    if any(map(raw.__contains__, _NOT_PROSE)) or ("=" in raw and "= ?" not in raw):
         return False
     if raw.count(": ") >= 3 or raw.count(" - ") >= 3:
         return False  # a config file or a list
@@ -1967,7 +1967,7 @@ def _quiet(text: str, words: Set[str] | None = None) -> bool:
     for word in words - _UNTAGGED:
         seen.update(tags(word))
     for first in _PHRASE_FIRST.intersection(words):
-        if any(phrase in text for phrase in _PHRASES_BY_FIRST[first]):
+        if any(map(text.__contains__, _PHRASES_BY_FIRST[first])):
             return False
     if not _STRONG.isdisjoint(seen):
         return False
@@ -2337,7 +2337,7 @@ def _hits_addressed(
         and cue(_PROBE, "SEC", "PRM", "DMP")
     ):
         hit("c.ex.probe", EX, 0.85, "a secret leaked through a side channel")
-    hinted = any(hint in text for hint in _HIDDEN_HINTS)
+    hinted = any(map(text.__contains__, _HIDDEN_HINTS))
     if (
         hinted
         and cue(_HIDDEN_CONTEXT, "YOU", "PRM", "DMP", "REV", "IMP", "POS")
@@ -2450,7 +2450,7 @@ def mentions_only(text: str) -> bool:
     does 'do anything now' mean?" mention the phrase instead of using it. A text that is all
     quote, asks nothing outside its quotes, or speaks to "you" or gives an order there, does
     not count."""
-    if text[:1] in "{[" or "|||" in text or not any(mark in text for mark in _QUOTE_CHARS):
+    if text[:1] in "{[" or "|||" in text or not any(map(text.__contains__, _QUOTE_CHARS)):
         return False  # JSON quotes are structure; a chat's messages are separate speakers
     if '"role"' in text and _FAKE_ROLE.search(text):
         return False  # a role message pasted into the content speaks, it is not quoted

@@ -77,6 +77,9 @@ class Rule:
     reason: str
     #: Whether quoting inside a report lowers the weight.
     quotable: bool = True
+    #: A part every match must contain, starting with a literal so that ``re`` finds it fast:
+    #: a text without it skips the full pattern (which starts with alternatives and is slow).
+    anchor: re.Pattern[str] | None = None
 
 
 def _rule(
@@ -89,11 +92,28 @@ def _rule(
     *,
     subs: Iterable[str] = (),
     quotable: bool = True,
+    anchor: str | None = None,
 ) -> Rule:
     groups = tuple(frozenset(group.split()) for group in gates.split("|") if group.strip())
-    return Rule(rule_id, threat, weight, re.compile(pattern), groups, tuple(subs), reason, quotable)
+    return Rule(
+        rule_id,
+        threat,
+        weight,
+        re.compile(pattern),
+        groups,
+        tuple(subs),
+        reason,
+        quotable,
+        None if anchor is None else re.compile(anchor),
+    )
 
 
+#: What a fake role message orders, after its colon.
+_ROLE_ORDER = (
+    r": ?(?:ignore|disregard|you (?:must|will|are|should|shall)|from now on"
+    r"|new|override|forget|do not|don't|always|never|reveal|print|output|the user|respond"
+    r"|answer|stop|approve|grant|delete|send|forward|transfer|execute|merge|comply|obey)"
+)
 _IGNORE = (
     r"(?:ignore|disregard|forget|skip|override|bypass|drop|abandon|discard|neglect|overlook"
     r"|set aside|put aside|pay no attention to|never mind|throw out)"
@@ -246,12 +266,12 @@ RULES: tuple[Rule, ...] = (
         0.88,
         r"(?:^|[\s\[(*])(?:system|admin|administrator|developer|root|operator|assistant|override)"
         r"(?: override| message| prompt| note| notice| command| instructions?| update| alert)?"
-        r"(?: says| said)? ?: ?(?:ignore|disregard|you (?:must|will|are|should|shall)|from now on"
-        r"|new|override|forget|do not|don't|always|never|reveal|print|output|the user|respond"
-        r"|answer|stop|approve|grant|delete|send|forward|transfer|execute|merge|comply|obey)",
+        rf"(?: says| said)? ?{_ROLE_ORDER}",
         "system admin administrator developer root operator assistant override",
         "fake system or admin message",
         subs=(":",),
+        # "You are a helpful assistant" opens most chat payloads: look for the colon first.
+        anchor=_ROLE_ORDER,
     ),
     _rule(
         "pi.system-override",
@@ -875,9 +895,13 @@ class RuleDetector:
         if words is None:
             words = frozenset(text.translate(_PUNCTUATION).split())
         for rule in self._candidates(words):
-            if rule.triggers and not any(trigger in text for trigger in rule.triggers):
+            # map() over bound methods: no generator frame per rule, which this loop would pay
+            # for every candidate rule of every scan.
+            if rule.triggers and not any(map(text.__contains__, rule.triggers)):
                 continue
-            if len(rule.gates) > 1 and any(gate.isdisjoint(words) for gate in rule.gates[1:]):
+            if len(rule.gates) > 1 and any(map(words.isdisjoint, rule.gates[1:])):
+                continue
+            if rule.anchor is not None and rule.anchor.search(text) is None:
                 continue
             match = _search(rule, text, words)
             # A negated match does not count ("does not reveal its system prompt", "so it can't

@@ -28,7 +28,7 @@ from m2m_session.codecs.m2m import classify_schema
 from m2m_session.codes import ThreatType
 from m2m_session.errors import ConfigError, ModelNotLoadedError
 from m2m_session.security.detectors import Detector
-from m2m_session.security.normalize import variants
+from m2m_session.security.normalize import printable_ascii, variants
 from m2m_session.security.result import Finding, ScanResult
 from m2m_session.security.rules import RuleDetector, malformed_findings, nesting_finding
 
@@ -81,7 +81,7 @@ def _payload_strings(payload: object, found: dict[tuple[str, str], Finding]) -> 
     under the nesting limit) and walked in place; arguments nested too deep give an
     ``EXCESSIVE_NESTING`` finding into ``found`` and are scanned as text."""
     strings: list[str] = []
-    _collect(payload, strings, found, parse_arguments=True)
+    _collect(payload, strings, found, True)
     return strings
 
 
@@ -89,7 +89,6 @@ def _collect(
     node: object,
     strings: list[str],
     found: dict[tuple[str, str], Finding],
-    *,
     parse_arguments: bool,
 ) -> None:
     # Recursion is bounded: a parsed payload is at most DEFAULT_MAX_DEPTH deep, and so are
@@ -102,17 +101,17 @@ def _collect(
                 if key == "arguments" and parse_arguments:
                     arguments = _arguments(item, found)
                     if arguments is not None:
-                        _collect(arguments, strings, found, parse_arguments=False)
+                        _collect(arguments, strings, found, False)
                         continue
                 strings.append(item)
             elif isinstance(item, dict | list):
-                _collect(item, strings, found, parse_arguments=parse_arguments)
+                _collect(item, strings, found, parse_arguments)
     elif isinstance(node, list):
         for item in node:
             if isinstance(item, str):
                 strings.append(item)
             elif isinstance(item, dict | list):
-                _collect(item, strings, found, parse_arguments=parse_arguments)
+                _collect(item, strings, found, parse_arguments)
     elif isinstance(node, str):
         strings.append(node)
 
@@ -217,9 +216,11 @@ class Scanner:
             values = _payload_strings(parsed, found)
             if self.allow:
                 values = [self._mask(value) for value in values]
-            for value in values:
-                for finding in malformed_findings(value):
-                    _keep(found, finding)
+            # Usually every value is printable ASCII: one look at them all, not one per value.
+            if not printable_ascii("".join(values)):
+                for value in values:
+                    for finding in malformed_findings(value):
+                        _keep(found, finding)
             # One detector pass over every value, separated so phrases rarely run across.
             self._detect(_SEPARATOR.join(values), found)
         else:
