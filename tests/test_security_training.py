@@ -481,7 +481,7 @@ def test_combined_admits_the_model_from_its_minimum() -> None:
     strong = RulesAndModelDetector(_flat_model(bias=-1.0, trigger_weight=8.0))  # ~0.999
     [finding] = strong.detect(text)
     assert (finding.threat_type, finding.detector) == (ThreatType.JAILBREAK, "learned/jailbreak")
-    weak = RulesAndModelDetector(_flat_model(bias=-1.0, trigger_weight=3.0))  # ~0.88 < 0.92
+    weak = RulesAndModelDetector(_flat_model(bias=-1.0, trigger_weight=3.0))  # ~0.88 < 0.9
     assert weak.detect(text) == []
     unloaded = RulesAndModelDetector(LearnedDetector(Path("missing.json")))
     assert not unloaded.loaded

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import compress, pairwise
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -29,6 +29,7 @@ from m2m_session.errors import (
     ModelNotLoadedError,
 )
 from m2m_session.security.concepts import word_tags
+from m2m_session.security.normalize import printable_ascii
 from m2m_session.security.result import Finding
 from m2m_session.security.rules import RuleDetector
 from m2m_session.security.training import (
@@ -253,15 +254,23 @@ class LearnedDetector:
         self.trained_on = dict(trained_on) if isinstance(trained_on, Mapping) else {}
         self._tables = _ScoreTables(classes, tagged=feature_set == FEATURES)
 
-    def scores(self, text: str, found_words: list[str] | None = None) -> dict[ThreatType, float]:
+    def scores(
+        self,
+        text: str,
+        found_words: list[str] | None = None,
+        distinct: frozenset[str] | None = None,
+    ) -> dict[ThreatType, float]:
         """The calibrated confidence (0..1) of every class for ``text`` (already folded);
-        ``found_words``: its :func:`~.training.words`, when the caller already has them."""
+        ``found_words``: its :func:`~.training.words`, and ``distinct``: the set of them, when
+        the caller already has them."""
         tables = self._tables
         if tables is None:
             raise ModelNotLoadedError(f"detector {self._name!r} was used before load()")
         if not isinstance(text, str):
             raise InferenceError(f"detector {self._name!r} takes text, not {type(text).__name__}")
-        return tables.score(words(text) if found_words is None else found_words)
+        if found_words is None:
+            found_words = words(text)
+        return tables.score(found_words, found_words if distinct is None else distinct)
 
     def detect(self, text: str) -> list[Finding]:
         """One finding per class whose confidence reaches ``min_confidence``."""
@@ -356,8 +365,9 @@ class _ScoreTables:
         self.tag_names = _FeatureNames(lambda tags: tuple(known.intersection(tag_names(tags))))
         self.pair_names = _FeatureNames(lambda pair: tuple(known.intersection(pair_names(pair))))
 
-    def score(self, found_words: list[str]) -> dict[ThreatType, float]:
-        found: set[str | tuple[str, str]] = set(self.unigram_keys.intersection(found_words))
+    def score(self, found_words: list[str], distinct: Iterable[str]) -> dict[ThreatType, float]:
+        """``distinct``: ``found_words`` or a set of them (a set intersects faster)."""
+        found: set[str | tuple[str, str]] = set(self.unigram_keys.intersection(distinct))
         # zip reuses its result tuple when the lookup drops it: cheaper than pairwise here.
         found.update(self.bigram_keys.intersection(zip(found_words, found_words[1:], strict=False)))  # noqa: RUF007
         if self.tagged:
@@ -436,15 +446,16 @@ class DetectorRegistry:
 
 
 #: In :func:`combined_detector`, the learned model speaks only at this confidence or above.
-COMBINED_LEARNED_MIN_CONFIDENCE = 0.92
+COMBINED_LEARNED_MIN_CONFIDENCE = 0.9
 #: In :func:`combined_detector`, the rules' injection, jailbreak and exfiltration findings are
 #: dropped when the learned model gives every one of those types less than this: the rules
 #: fire on attack words, the model weighs the whole text.
-COMBINED_VETO_BELOW = 0.2
-# Both chosen on the tune split alone (bench/writer_out_bench.py: each of nine writers' files
-# scored by a model trained on the other eight, pooled): the pair whose pooled benign false
-# positives come nearest the 2 % target while injection and jailbreak recall stay at 0.9 or
-# more (2.1 %, recall 0.909 / 0.917 / 0.835; without the veto at 0.9: 3.8 %).
+COMBINED_VETO_BELOW = 0.1
+# Both chosen on the tune split alone (bench/writer_out_bench.py: each of fourteen writers'
+# files scored by a model trained on the other thirteen, pooled): of the settings of the sweep
+# that meet every target there, the one whose smallest recall is largest (recall 0.934 /
+# 0.938 / 0.913, benign false positives 1.7 %; 0.92 and 0.2, the earlier choice: 0.929 /
+# 0.935 / 0.898, 1.6 %).
 
 
 class RulesAndModelDetector(CombinedDetector):
@@ -482,8 +493,11 @@ class RulesAndModelDetector(CombinedDetector):
         found_words = words(text)
         # The rules split on punctuation, the model on \W: the same words in printable ASCII
         # (folded text has no line breaks or tabs left), so one tokenisation serves both.
-        rule_words = frozenset(found_words) if text.isascii() and text.isprintable() else None
-        scores = self.learned.scores(text, found_words)  # ModelNotLoadedError if not loaded
+        distinct = frozenset(found_words)
+        rule_words = distinct if printable_ascii(text) else None
+        scores = self.learned.scores(
+            text, found_words, distinct
+        )  # ModelNotLoadedError if not loaded
         vetoed = max(scores.values(), default=0.0) < self.veto_below
         best: dict[ThreatType, Finding] = {}
         for finding in self.rules.detect(text, rule_words):
