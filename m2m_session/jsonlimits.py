@@ -129,9 +129,12 @@ for _open, _close in (b"[]", b"{}"):
 del _open, _close
 
 
-def nesting_depth(data: bytes) -> int:
-    """The maximum bracket nesting of ``data``, computed without recursion (C-speed loops)."""
-    brackets = _STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+def nesting_depth(data: bytes, *, skip_strings: bool = True) -> int:
+    """The maximum bracket nesting of ``data``, computed without recursion (C-speed loops);
+    brackets inside JSON strings do not count unless ``skip_strings`` is false."""
+    if skip_strings:
+        data = _STRING.sub(b"", data)
+    brackets = data.translate(None, _NOT_BRACKETS)
     return max(accumulate(map(_BRACKET_DELTA.__getitem__, brackets)), default=0)
 
 

@@ -859,3 +859,29 @@ def test_rule_anchors_are_part_of_every_match(text: str) -> None:
             assert rule.anchor.search(folded) is not None
     found = {finding.threat_type for finding in RuleDetector().detect(folded)}
     assert PI in found
+
+
+_DEEP = "[" * 40 + '{"k": 1}' + "]" * 40
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "here is the payload you asked for: " + _DEEP,
+        "```json\n" + _DEEP + "\n```",
+        "\ufeff" + _DEEP,
+        json.dumps({"report": {"attachment": _DEEP}}),
+        json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": _DEEP}]}),
+    ],
+    ids=["after-prose", "code-fence", "byte-order-mark", "json-string-value", "chat-content"],
+)
+def test_deep_json_embedded_anywhere_is_excessive_nesting(content: str) -> None:
+    result = Scanner().scan(content.encode())
+    assert result.threat_type is ThreatType.EXCESSIVE_NESTING
+    assert [finding.detector for finding in result.details] == ["nesting/embedded"]
+
+
+def test_embedded_brackets_within_the_limit_are_fine() -> None:
+    nested_30 = "[" * 30 + "]" * 30
+    assert Scanner().scan(f"config dump: {nested_30} (thirty levels)").safe
+    assert Scanner().scan(json.dumps({"messages": [{"role": "user", "content": nested_30}]})).safe

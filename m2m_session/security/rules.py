@@ -1056,6 +1056,19 @@ def malformed_findings(text: str) -> list[Finding]:
 _JSON_START = re.compile(rb"[ \t\r\n]*[\[{]")
 
 
+def embedded_nesting_finding(text: str, max_depth: int = DEFAULT_MAX_DEPTH) -> Finding | None:
+    """An ``EXCESSIVE_NESTING`` finding (0.85) when brackets nest deeper than ``max_depth``
+    anywhere in ``text``: JSON embedded in prose, in a code fence, behind a byte-order mark,
+    or inside a string value of a JSON document. Quotes are not skipped here, since the deep
+    structure may itself sit inside one."""
+    if text.count("[") + text.count("{") <= max_depth:  # too few brackets to nest that deep
+        return None
+    if nesting_depth(text.encode("utf-8", "surrogatepass"), skip_strings=False) <= max_depth:
+        return None
+    reason = f"brackets nested deeper than {max_depth} inside the text"
+    return Finding(ThreatType.EXCESSIVE_NESTING, 0.85, "nesting/embedded", reason)
+
+
 def nesting_finding(
     data: bytes, max_depth: int = DEFAULT_MAX_DEPTH
 ) -> tuple[Finding | None, object | None]:

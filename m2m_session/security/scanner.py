@@ -27,10 +27,16 @@ from collections.abc import Iterable
 from m2m_session.codecs.m2m import classify_schema
 from m2m_session.codes import ThreatType
 from m2m_session.errors import ConfigError, ModelNotLoadedError
+from m2m_session.jsonlimits import DEFAULT_MAX_DEPTH
 from m2m_session.security.detectors import Detector
 from m2m_session.security.normalize import printable_ascii, variants
 from m2m_session.security.result import Finding, ScanResult
-from m2m_session.security.rules import RuleDetector, malformed_findings, nesting_finding
+from m2m_session.security.rules import (
+    RuleDetector,
+    embedded_nesting_finding,
+    malformed_findings,
+    nesting_finding,
+)
 
 __all__ = ["DEFAULT_THRESHOLD", "Scanner"]
 
@@ -216,14 +222,24 @@ class Scanner:
             values = _payload_strings(parsed, found)
             if self.allow:
                 values = [self._mask(value) for value in values]
-            # Usually every value is printable ASCII: one look at them all, not one per value.
-            if not printable_ascii("".join(values)):
+            # Usually no value holds brackets enough to nest deep, and every value is printable
+            # ASCII: one look at all of them, not one per value.
+            everything = "".join(values)
+            if (
+                nesting is None
+                and everything.count("[") + everything.count("{") > DEFAULT_MAX_DEPTH
+            ):
+                _embedded_nesting(values, found)
+            if not printable_ascii(everything):
                 for value in values:
                     for finding in malformed_findings(value):
                         _keep(found, finding)
             # One detector pass over every value, separated so phrases rarely run across.
             self._detect(_SEPARATOR.join(values), found)
         else:
+            if nesting is None:
+                strings = [text] if parsed is None else _payload_strings(parsed, found)
+                _embedded_nesting(strings, found)
             self._scan_text(text, found)
         return self._result(found.values())
 
@@ -240,6 +256,14 @@ class Scanner:
             confidence=top.confidence,
             details=ordered,
         )
+
+
+def _embedded_nesting(strings: Iterable[str], found: dict[tuple[str, str], Finding]) -> None:
+    for string in strings:
+        finding = embedded_nesting_finding(string)
+        if finding is not None:
+            _keep(found, finding)
+            return
 
 
 def _keep(found: dict[tuple[str, str], Finding], finding: Finding) -> None:
