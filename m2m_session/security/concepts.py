@@ -1964,8 +1964,7 @@ def _quiet(text: str, words: Set[str] | None = None) -> bool:
     if words is None or "@" in text or "$" in text:
         words = set(text.translate(_TOKEN_PUNCT).split())
     seen: set[str] = set()
-    for word in words - _UNTAGGED:
-        seen.update(tags(word))
+    seen.update(*map(tags, words - _UNTAGGED))
     for first in _PHRASE_FIRST.intersection(words):
         if any(map(text.__contains__, _PHRASES_BY_FIRST[first])):
             return False

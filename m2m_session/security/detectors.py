@@ -367,9 +367,12 @@ class _ScoreTables:
 
     def score(self, found_words: list[str], distinct: Iterable[str]) -> dict[ThreatType, float]:
         """``distinct``: ``found_words`` or a set of them (a set intersects faster)."""
-        found: set[str | tuple[str, str]] = set(self.unigram_keys.intersection(distinct))
-        # zip reuses its result tuple when the lookup drops it: cheaper than pairwise here.
-        found.update(self.bigram_keys.intersection(zip(found_words, found_words[1:], strict=False)))  # noqa: RUF007
+        found: set[str | tuple[str, str]] = set()
+        found.update(
+            self.unigram_keys.intersection(distinct),
+            # zip reuses its result tuple when the lookup drops it: cheaper than pairwise here.
+            self.bigram_keys.intersection(zip(found_words, found_words[1:], strict=False)),  # noqa: RUF007
+        )
         if self.tagged:
             tags = word_tags(found_words)
             found.update(*map(self.tag_names.__getitem__, set(tags)))
