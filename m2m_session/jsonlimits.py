@@ -142,6 +142,10 @@ def _reject_constant(name: str) -> object:
     raise ValueError(f"{name} is not valid JSON")
 
 
+# One decoder for every parse: json.loads with an option builds a new JSONDecoder per call.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def parse_json(
     data: bytes,
     *,
@@ -156,7 +160,9 @@ def parse_json(
     """
     try:
         text = data.decode("utf-8")
-        value = json.loads(text, parse_constant=_reject_constant)
+        if text.startswith("\ufeff"):  # as json.loads says it
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        value = _DECODER.decode(text)
     except RecursionError as exc:
         depth = nesting_depth(data)
         if depth > max_depth:
