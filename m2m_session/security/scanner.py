@@ -4,7 +4,9 @@
 
 1. bytes that are not valid UTF-8 give a ``MALFORMED_INPUT`` finding and are decoded with
    replacement characters so the rest of the scan still runs;
-2. content starting with ``{`` or ``[`` is checked for ``EXCESSIVE_NESTING``;
+2. content starting with ``{`` or ``[`` is checked for ``EXCESSIVE_NESTING``, and so is every
+   text or JSON string value (tool-call arguments included) for brackets nested too deep
+   inside it: JSON embedded in prose, a code fence or a string;
 3. "look where the words are": a JSON LLM-API payload (as
    :func:`m2m_session.codecs.m2m.detect_schema` recognises it) is scanned string value by
    string value — message contents, tool-call arguments (themselves parsed when they are JSON),
