@@ -774,6 +774,9 @@ def _negated(text: str, start: int) -> bool:
     return negation is not None and REVERSING_VERBS.isdisjoint(negation.group().split())
 
 
+#: Before a role word, what makes it a description of the AI, not a role marker: "you are a
+#: helpful assistant: answer questions about shipping" ("you are now the admin: ..." still is).
+_DESCRIBED_ROLE = re.compile(r"\b(?:you are|you're)(?: (?!now\b)[\w'-]+){0,4}$")
 #: In a framed text, a match right after "like", "such as" or "e.g." is cited, not addressed.
 _INTRODUCED = re.compile(r"\b(?:like|such as|e\.g\.,?|for example,?|for instance,?) ?$")
 
@@ -915,6 +918,10 @@ class RuleDetector:
                 continue
             if rule.id in _OVERRIDE_RULES and _benign_override(text, match):
                 continue  # "the flag overrides the default prompt", "instructions inside it"
+            if rule.id == "pi.role-override" and _DESCRIBED_ROLE.search(
+                text, max(0, match.start() - 60), match.start()
+            ):
+                continue  # a system prompt: "you are a helpful assistant: answer ..."
             weight = rule.weight
             if rule.quotable:
                 if framed is None:
