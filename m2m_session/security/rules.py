@@ -1063,12 +1063,19 @@ def malformed_findings(text: str) -> list[Finding]:
 _JSON_START = re.compile(rb"[ \t\r\n]*[\[{]")
 
 
+def may_nest_deeper(text: str, max_depth: int = DEFAULT_MAX_DEPTH) -> bool:
+    """Whether ``text`` holds enough opening brackets to nest deeper than ``max_depth``: two
+    counts, the first look before any depth is computed (for a text or for all of a
+    document's strings at once)."""
+    return text.count("[") + text.count("{") > max_depth
+
+
 def embedded_nesting_finding(text: str, max_depth: int = DEFAULT_MAX_DEPTH) -> Finding | None:
     """An ``EXCESSIVE_NESTING`` finding (0.85) when brackets nest deeper than ``max_depth``
     anywhere in ``text``: JSON embedded in prose, in a code fence, behind a byte-order mark,
     or inside a string value of a JSON document. Quotes are not skipped here, since the deep
     structure may itself sit inside one."""
-    if text.count("[") + text.count("{") <= max_depth:  # too few brackets to nest that deep
+    if not may_nest_deeper(text, max_depth):
         return None
     if nesting_depth(text.encode("utf-8", "surrogatepass"), skip_strings=False) <= max_depth:
         return None

@@ -29,7 +29,6 @@ from collections.abc import Iterable
 from m2m_session.codecs.m2m import classify_schema
 from m2m_session.codes import ThreatType
 from m2m_session.errors import ConfigError, ModelNotLoadedError
-from m2m_session.jsonlimits import DEFAULT_MAX_DEPTH
 from m2m_session.security.detectors import Detector
 from m2m_session.security.normalize import printable_ascii, variants
 from m2m_session.security.result import Finding, ScanResult
@@ -37,6 +36,7 @@ from m2m_session.security.rules import (
     RuleDetector,
     embedded_nesting_finding,
     malformed_findings,
+    may_nest_deeper,
     nesting_finding,
 )
 
@@ -227,10 +227,7 @@ class Scanner:
             # Usually no value holds brackets enough to nest deep, and every value is printable
             # ASCII: one look at all of them, not one per value.
             everything = "".join(values)
-            if (
-                nesting is None
-                and everything.count("[") + everything.count("{") > DEFAULT_MAX_DEPTH
-            ):
+            if nesting is None and may_nest_deeper(everything):
                 _embedded_nesting(values, found)
             if not printable_ascii(everything):
                 for value in values:
@@ -239,7 +236,9 @@ class Scanner:
             # One detector pass over every value, separated so phrases rarely run across.
             self._detect(_SEPARATOR.join(values), found)
         else:
-            if nesting is None:
+            # The whole text holds every string of a JSON document: no brackets enough there,
+            # no walk of its strings.
+            if nesting is None and may_nest_deeper(text):
                 strings = [text] if parsed is None else _payload_strings(parsed, found)
                 _embedded_nesting(strings, found)
             self._scan_text(text, found)
