@@ -7,9 +7,9 @@
     .venv/bin/python bench/security_bench.py --detector learned    # the learned model instead
     .venv/bin/python bench/security_bench.py --detector combined   # rules + learned, max per type
 
-The corpus is seventeen files by seventeen writers (bench/security_corpus/README.md):
-``corpus.jsonl`` and ``tune2.jsonl`` to ``tune14.jsonl`` hold the ``tune`` rows,
-``heldout5.jsonl`` to ``heldout7.jsonl`` the ``heldout`` rows, written blind (their writers saw
+The corpus is twenty-one files by twenty-one writers (bench/security_corpus/README.md):
+``corpus.jsonl`` and ``tune2.jsonl`` to ``tune18.jsonl`` hold the ``tune`` rows,
+``heldout8.jsonl`` to ``heldout10.jsonl`` the ``heldout`` rows, written blind (their writers saw
 neither the rules nor the other files). A row is
 ``{"text", "label", "split"}`` (``label`` a threat type or ``BENIGN``); rows with ``raw_b64``
 are scanned as those bytes (invalid UTF-8).
@@ -50,8 +50,8 @@ CORPUS_DIR = Path(__file__).parent / "security_corpus"
 #: The corpus files, in reading order: the tune files (one writer each), then the held-out.
 CORPUS_FILES = (
     "corpus.jsonl",
-    *(f"tune{n}.jsonl" for n in range(2, 15)),
-    *(f"heldout{n}.jsonl" for n in range(5, 8)),
+    *(f"tune{n}.jsonl" for n in range(2, 19)),
+    *(f"heldout{n}.jsonl" for n in range(8, 11)),
 )
 RECALL_TARGET = 0.9
 FP_TARGET = 0.02
