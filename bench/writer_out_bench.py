@@ -41,8 +41,8 @@ from m2m_session.security.detectors import (
 from m2m_session.security.training import LEARNED_TYPES, train
 
 THRESHOLD = 0.8
-SWEEP = (0.8, 0.85, 0.9, 0.92, 0.95)
-VETOES = (0.1, 0.2, 0.3)
+SWEEP = (0.8, 0.85, 0.9, 0.92, 0.95, 0.97)
+VETOES = (0.1, 0.2, 0.3, 0.4, 0.5)
 #: Per type, the strongest confidence a detector gave a row (types it did not report: absent).
 Scores = dict[str, float]
 
