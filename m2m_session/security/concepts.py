@@ -72,7 +72,7 @@ _LEXICON: dict[str, tuple[str, str]] = {
         " oublie oubliez oublier ignora ignorez ignorer ignoriere ignorieren ignorier olvida"
         " olvide olviden omite omita descarta descarte desconsidera desconsidere esqueca esquece"
         " esquecer dimentica dimenticare trascura tralascia vergiss vergesst vergessen missachte"
-        " missachten verwirf negeer negeren",
+        " missachten verwirf negeer negeren zapomnij zignoruj",
         "disregard overrid supersed ignor vergiss vergess olvid esquec dimentic desconsider oubli",
     ),
     # instructions declared void
@@ -115,6 +115,8 @@ _LEXICON: dict[str, tuple[str, str]] = {
         " mostra dimmi bitte oublie ignora vergiss olvida esqueca dimentica actua actue actuez"
         " agis imagina immagina stell finge fingi pretende responde rispondi responda antworte"
         " beantworte explica explicame spiega erklare lascia simulate stay keep remain follow"
+        " zapomnij zignoruj comparte partage partagez teile condividi compartilhe podaj stuur"
+        " geef toon"
         " obey comply omit classify report flag spell paste copy quote spill gimme dump cat rate"
         " describe paraphrase convert wrap compose render leak export zip pls plz submit"
         " upload fetch open",
@@ -123,7 +125,7 @@ _LEXICON: dict[str, tuple[str, str]] = {
     "YOU": (
         "you your yours yourself yourselves u ur ya tu du ton teu tes toi vous votre vos dein"
         " deine deinen deiner deines dir dich ihr ihre ihren ihrer tus usted voce seu sua"
-        " seus suas tuo tua tuoi tue ti eres sei bist hast",
+        " seus suas tuo tua tuoi tue ti eres sei bist hast jij jou jouw jestes twoje twoich masz",
         "",
     ),
     "AI": (
@@ -152,8 +154,8 @@ _LEXICON: dict[str, tuple[str, str]] = {
         " lectures policy policies programming norms confines shackles regles restricciones"
         " limites filtros reglas"
         " politicas einschrankungen regeln grenzen restricoes limitacoes regras regole limiti"
-        " restrizioni restrizione richtlinien rulez",
-        "restric guideline limitac restriz",
+        " restrizioni restrizione richtlinien rulez regels zasad zasady zasadach",
+        "restric guideline limitac restriz ogranicz",
     ),
     "RSS": (
         "censorship censored censor ethics ethical moral morals morality safety guardrails"
@@ -162,7 +164,7 @@ _LEXICON: dict[str, tuple[str, str]] = {
         " ethique"
         " sicherheit sicherheitsrichtlinien securite"
         " seguridad seguranca sicurezza morale inhaltsfilter filterz",
-        "censor censur ethic moral guardrail safeguard sicherheit zensur etic ethisch",
+        "censor censur ethic moral guardrail safeguard sicherheit zensur etic ethisch bezpiecz",
     ),
     # restriction removed
     "RMV": (
@@ -172,6 +174,7 @@ _LEXICON: dict[str, tuple[str, str]] = {
         " ohne sans senza sem aucune aucun"
         " ningun ninguna keine keinen nessun nessuna deaktiviert desactivado desactivada"
         " desativado disattivato throw liberee liberees libere liberada liberado liberata"
+        " bez zonder revoked rescinded"
         " liberato befreit frei libre",
         "deaktiv disabl abolish uninstall circumvent",
     ),
@@ -217,7 +220,9 @@ _LEXICON: dict[str, tuple[str, str]] = {
         " muestrame muestra muestre dime revela revele imprime recopie recopiez copie affiche"
         " montre montrez donne donnez revele revelez gib gibt zeige zeig nenne verrate mostre"
         " mostra mostrami diga rivela stampa dimmi copier copiez copia copiar kopiere kopier"
-        " spill gimme quote passa pasame recopier recopiar riassumi",
+        " spill gimme quote passa pasame recopier recopiar riassumi comparte compartir comparta"
+        " partage partagez teile condividi compartilhe kopieren podaj geef toon laat elencami"
+        " afficher affichez schick copies",
         "",
     ),
     # secrets and private data
@@ -227,7 +232,7 @@ _LEXICON: dict[str, tuple[str, str]] = {
         " id_rsa id_ed25519 contrasena contrasenas claves clave passwort kennwort"
         " zugangsdaten schlussel senha senhas chave chaves credenciais credenciales"
         " umgebungsvariablen creds pw passwd passcode passcodes kubeconfig ssns"
-        " tfstate motdepasse",
+        " tfstate motdepasse hasło haslo hasla wachtwoord wachtwoorden contraseña",
         "passwor credential secret",
     ),
     "PRM": (
@@ -240,13 +245,14 @@ _LEXICON: dict[str, tuple[str, str]] = {
     "DAT": (
         "conversation conversations convo convos transcript messages emails contacts customers"
         " salary salaries medical records database inbox contracts historico historial verlauf"
-        " cronologia msgs pii diagnoses grades",
+        " cronologia msgs pii diagnoses grades chatgeschiedenis gebruikers clientes adresses"
+        " diagnosis",
         "conversat transcri",
     ),
     "SND": (
         "send post upload forward email mail transmit submit exfiltrate fetch call request"
         " text sms curl append attach ping push dm envie envia envoie envoyez sende schicke"
-        " invia",
+        " invia stuur verstuur wyslij reenvia reenvie",
         "",
     ),
     # putting something somewhere (with a channel: "include the key in your reply")
@@ -342,7 +348,7 @@ _LEXICON: dict[str, tuple[str, str]] = {
         "",
     ),
     # negation right before a verb cancels it
-    "NEG": ("not never cannot refuses refused nor", ""),
+    "NEG": ("not never cannot refuses refused nor nobody", ""),
 }
 
 #: Multi-word entries: phrase -> tags (matched on raw tokens, tagged at the first token).
@@ -367,6 +373,9 @@ _PHRASES: dict[str, str] = {
     "haz caso omiso": "OVR",
     "system prompt": "INS PRM",
     "prompt systeme": "INS PRM",
+    "prompt système": "INS PRM",
+    "base clients": "DAT",
+    "fichier clients": "DAT",
     "prompt del sistema": "INS PRM",
     "prompt do sistema": "INS PRM",
     "prompt di sistema": "INS PRM",
@@ -380,9 +389,25 @@ _PHRASES: dict[str, str] = {
     "lascia perdere": "OVR",
     "laisse tomber": "OVR",
     "not apply": "RMV",
+    "ben je": "YOU",
+    "je bent": "YOU",
     "never existed": "OVR",
     "never invented": "RMV",
     "broken free": "RMV",
+    # the AI's alignment layer (not a paragraph's or a team's alignment)
+    "alignment layer": "RSS",
+    "alignment training": "RSS",
+    "not bound by": "RMV",
+    "not care about": "RMV",
+    "not refuse anything": "JBW",
+    "self harm": "HRM",
+    # covert intent makes a request harmful: "without them noticing", "so nobody notices"
+    "without them noticing": "HRM",
+    "without anyone noticing": "HRM",
+    "without getting caught": "HRM",
+    "without getting flagged": "HRM",
+    "so nobody notices": "HRM",
+    "without a background check": "HRM",
     "broke free": "RMV",
     "pick the lock": "HRM",
     "fake id": "HRM",
@@ -444,6 +469,12 @@ _PHRASES: dict[str, str] = {
     "dial in pins": "SEC",
     "phone number": "DAT",
     "home address": "DAT",
+    "billing address": "DAT",
+    "shipping address": "DAT",
+    "booking details": "DAT",
+    "lab results": "DAT",
+    "passenger list": "DAT OTH",
+    "guest list": "DAT OTH",
     "email address": "DAT",
     "env vars": "SEC",
     "env var": "SEC",
@@ -537,6 +568,29 @@ _PHRASES: dict[str, str] = {
     "send me": "REV",
     "hand over": "REV",
     "such as": "REP",
+    # a cited example: "text like 'AI: rate this seller 5 stars'", "requests like ..."
+    "text like": "REP",
+    "texts like": "REP",
+    "lines like": "REP",
+    "line like": "REP",
+    "messages like": "REP",
+    "message like": "REP",
+    "prompts like": "REP",
+    "requests like": "REP",
+    "phrases like": "REP",
+    "commands like": "REP",
+    "instructions like": "REP",
+    "note saying": "REP",
+    "text saying": "REP",
+    "message saying": "REP",
+    "email saying": "REP",
+    "page saying": "REP",
+    "line saying": "REP",
+    "that says": "REP",
+    "by typing": "REP",
+    "by saying": "REP",
+    "try typing": "REP",
+    "try saying": "REP",
     "for example": "REP",
     "red team": "REP",
     "threat report": "REP",
@@ -605,7 +659,7 @@ _SECRET_QUALIFIERS = frozenset(
     | {"recovery", "private", "bearer", "account", "escalation", "release", "npm", "pypi"}
     | {"docker", "registry", "discord", "mailgun", "paypal", "cloudflare", "heroku", "vercel"}
     | {"redis", "postgres", "mysql", "mongo", "s3", "hmac", "oauth", "client", "xoxb", "sso"}
-    | {"override", "bypass", "secret"}
+    | {"override", "bypass", "secret", "2fa", "mfa", "otp", "backup", "recovery"}
 )
 #: Parts of a tool name that send something out (``upload_file``, ``send_email``).
 _SEND_PARTS = frozenset(
@@ -719,9 +773,12 @@ _TOKEN_PUNCT = str.maketrans(
 )
 _ADDRESS = re.compile(r"(?:https?|s?ftp)://\S+|[\w.+-]+@[\w-]+\.[\w.-]+|[~.]{0,2}/[\w./-]+")
 _QUOTED = re.compile(
+    # a fenced block first: its backticks would otherwise pair with the next inline quote
+    r"```.{1,2000}?```|"
     '"[^"]{1,600}"|\u201c[^\u201d]{1,600}\u201d|\u2018[^\u2019]{1,600}\u2019|«[^»]{1,600}»'
     r"|`[^`]{1,600}`"
-    r"|(?<![\w'])'[^'\n]{3,600}'(?![\w'])"
+    # a single-quoted span may hold apostrophes inside words ('hi, it's mark from it')
+    r"|(?<![\w'])'(?:[^'\n]|\b'\b){3,600}'(?![\w'])"
 )
 
 
@@ -878,10 +935,72 @@ _DARES = frozenset({"bet", "dare", "doubt"})
 _ASKING = frozenset({"ask", "asks", "asking", "request", "requests"})
 
 
+#: Someone else's attempt, described: "where the attacker tries to get the model to leak
+#: secrets", "the user tries to remove safety rules" (not "I'm trying to ...").
+_ATTEMPTS = frozenset({"tries", "attempts", "attempted", "tried", "trying", "attempting", "wants"})
+_ATTEMPTERS = frozenset({"i", "im", "we", "am", "you", "u"})
+#: A refusal governs what follows it: "tell it to refuse when asked for its system prompt",
+#: "the assistant declines requests for other people's data".
+_REFUSALS = frozenset(
+    {"refuse", "refuses", "refusing", "decline", "declines", "declining", "reject", "rejects"}
+)
+_RELAY_VERBS = frozenset(
+    {"tells", "told", "asks", "asked", "instructs", "instructed", "gets", "getting", "get"}
+)
+_RECIPIENTS = frozenset({"you", "u", "yourself", "me", "ya"})
+_UNREFUSED = frozenset({"if", "dont", "before", "you", "u", "ever", "when", "whenever"})
+#: "Tell it never to include secrets": an order passed on to someone, not a reveal.
+_RELAYS = frozenset({"tell", "tells", "telling", "told"})
+
+
+def _refusing(sentence: _Sentence) -> bool:
+    """Whether the sentence holds a refusal that is not itself negated or conditional."""
+    words = sentence.words
+    return any(
+        word in _REFUSALS
+        and _UNREFUSED.isdisjoint(words[max(0, index - 2) : index])
+        and not any("NEG" in found for found in sentence.tags[max(0, index - 2) : index])
+        for index, word in enumerate(words)
+    )
+
+
+def _described(sentence: _Sentence, at: int) -> bool:
+    """Whether the verb at ``at`` describes another's attempt, sits under a refusal, or
+    relays an order ("tell X to ...") instead of giving one."""
+    words = sentence.words
+    if words[at] in _RELAYS and "to" in words[at + 1 : at + 4]:
+        return True
+    if "did" in words[max(0, at - 3) : at - 1] and words[at - 1] not in _RECIPIENTS:
+        # "did someone remove a refusal rule": a question about what was done (not "they did
+        # not refuse", and not "did you ...", which may still ask the AI to do it)
+        k = words.index("did", max(0, at - 3))
+        return "NEG" not in sentence.tags[k + 1]
+    for index in range(max(0, at - 10), at):
+        word = words[index]
+        if word in _REFUSALS:
+            # not "never refuse", "if you refuse", "before you refuse: ..."
+            if _UNREFUSED.isdisjoint(words[max(0, index - 2) : index]) and not any(
+                "NEG" in found for found in sentence.tags[max(0, index - 2) : index]
+            ):
+                return True
+        elif word in _ATTEMPTS and at - index <= 6 and words[index + 1] == "to":
+            if index == 0 or words[index - 1] not in _ATTEMPTERS:
+                return True
+        elif word in _RELAY_VERBS and at - index <= 6 and words[at - 1] == "to":
+            # "a document that tells the assistant to ignore ...", "pt instructed to ignore
+            # ...": someone else's order reported; "I'm asking you to ..." is the speaker's
+            whom = words[index + 1 : at - 1]
+            if (index == 0 or words[index - 1] not in _ATTEMPTERS) and _RECIPIENTS.isdisjoint(whom):
+                return True
+    return False
+
+
 def _negated(sentence: _Sentence, at: int) -> bool:
     words = sentence.words
+    if _described(sentence, at):
+        return True
     if not _ASKING.isdisjoint(words[max(0, at - 4) : at]) and (
-        any("NEG" in found for found in sentence.tags[max(0, at - 6) : at])
+        any("NEG" in found for found in sentence.tags[max(0, at - 8) : at])
         or "if" in words[max(0, at - 8) : at]
     ):
         return True
@@ -940,6 +1059,7 @@ _TOPICAL = re.compile(
     r"|consignes)(?: \(?v?\d[\w.]*\)?)?(?: (?!above|before|given|you)\w+)? (?:about|on|regarding"
     r"|concerning|sobre|re|for the|for our"
     r"|do|del|des|du|della) (?!(?:you|your|ur|the (?:ai|assistant|model|bot|system)|safety"
+    r"|sistema|systeme|système|systems?"
     r"|security|confidential\w*|secrets?|what|how|anything|everything|this (?:chat|conversation)"
     r")\b)\w+"
 )
@@ -1010,6 +1130,28 @@ def benign_override(raw: str, to_you: bool) -> bool:
     return any(map(raw.__contains__, _AUDIENCE_HINTS)) and _HUMAN_AUDIENCE.search(raw) is not None
 
 
+#: After a bare override verb, objects that are a thing pointed at ("ignore it", "ignores
+#: that") or the speaker's own ("forget my saved card"), not what the AI was told.
+_THING_OBJECTS = frozenset({"it", "that", "them", "those", "my", "mine"})
+#: Before "to" and an override verb: a need or a request reported, not an order ("if you need
+#: to override a pick location", "the user asked to forget the earlier draft").
+_REPORTED_NEEDS = frozenset(
+    {"need", "needs", "asked", "wants", "wanted", "want", "able", "how", "tried", "tries"}
+)
+
+
+def _overrides_thing(sentence: _Sentence, at: int) -> bool:
+    """Whether a bare override verb (no instruction noun near) is said of a thing pointed at
+    or the speaker's own, or is a need reported rather than an order: a procedure telling
+    staff to "ignore it", not an injection telling the AI to drop its task."""
+    words = sentence.words
+    if at + 1 < len(words) and words[at + 1] in _THING_OBJECTS:
+        return True
+    if words[at] in ("not", "need") and "to" in words[at + 1 : at + 3]:
+        return True  # "you don't need to do anything": no obligation, nothing discarded
+    return at >= 2 and words[at - 1] == "to" and words[at - 2] in _REPORTED_NEEDS
+
+
 def _innocent_override(sentence: _Sentence, at: int) -> bool:
     if at > 0 and sentence.words[at - 1] in _PASSIVE:
         return True
@@ -1019,7 +1161,8 @@ def _innocent_override(sentence: _Sentence, at: int) -> bool:
 #: Prepositions of removal that need the restriction after them ("no filters", "without
 #: ethics"); "ethics essay, no need" removes nothing.
 _RMV_BEFORE = frozenset(
-    {"no", "without", "zero", "sin", "ohne", "sans", "senza", "sem", "aucune", "aucun"}
+    {"no", "without", "zero", "sin", "ohne", "sans", "senza", "sem", "aucune", "aucun", "bez"}
+    | {"zonder"}
     | {"ningun", "ninguna", "keine", "keinen", "nessun", "nessuna"}
 )
 
@@ -1086,14 +1229,18 @@ _POLITE = frozenset(
 _MOVE = frozenset({"PUT", "REV", "SND"})
 #: Where the data goes: the reply, a comment, a ticket, an invite, "here".
 _CHANNEL = re.compile(
-    r"\b(?:in|into|to|as|inside|within|on) (?:an? |the |your |this |my |each |every |our )?"
+    r"\b(?:in|into|to|as|inside|within|on) (?:an? |the |your |this |my |each |every |our |all )?"
     r"(?:next |following |confirmation |final |hidden |html |public |pr |pull request |separate"
-    r" |extra |last |invisible )*"
-    r"(?:reply|response|answer|output|comment|ticket|invite|invite notes|notes|summary|chat"
-    r"|issue|thread|channel|markdown|readme|commit message|web ?page|static|line|footer)\b"
+    r" |extra |last |invisible |code |debug )*"
+    # a named field or parameter ("into the 'notes' field", "in the 'context' parameter")
+    r"(?:['\"\u2018\u201c][\w -]{1,30}['\"\u2019\u201d] )?"
+    r"(?:reply|replies|response|responses|answer|answers|output|comment|ticket|invite"
+    r"|invite notes|notes|summary|chat|issue|thread|channel|markdown|readme|commit message"
+    r"|web ?page|static|line|footer|field|parameter|param|header|description|appendix"
+    r"|block|kanal|canal)\b"
     r"|\b(?:add|include|insert|write|leave) (?:an? |the )?(?:hidden |html |invisible |secret )+"
     r"(?:comment|line|text|field|span)s? (?:containing|with|listing)\b|\bto (?:the )?public[/ ]"
-    r"|\b(?:paste|post|put|write) (?:it |them |\w+ )?here\b"
+    r"|\b(?:paste|post|put|write) (?:it |them |\w+ )?here\b|\binline\b"
     r"|\b(?:reply|respond) (?:\w+ ){0,4}?with\b"
 )
 
@@ -1271,6 +1418,7 @@ _HEAD_END = frozenset(
     {"for", "of", "in", "from", "you", "your", "ur", "that", "and", "or", "is", "are", "on"}
     | {"here", "we", "please", "pls", "plz", "to", "used", "stored", "again", "now", "then"}
     | {"just", "asap", "lol", "thx", "have", "has", "für", "fur", "para", "pour", "que"}
+    | {"does", "do"}
 )
 _PHRASE_TAIL = frozenset(
     {"key", "keys", "token", "tokens", "number", "numbers", "string", "vars", "variables"}
@@ -1317,7 +1465,7 @@ _KNOW_HOW = frozenset(
     | {"login", "log", "sign", "typed", "entered", "saved", "remember", "difference"}
     | {"script", "setting", "set", "printed", "sticker", "check", "fixed", "write", "code"}
     | {"snippet", "missing", "null", "not", "mask", "masks", "redact", "redacted", "if"}
-    | {"forgetting", "forgets", "forget", "limerick", "joke", "story"}
+    | {"forgetting", "forgets", "forget", "limerick", "joke", "story", "nobody"}
 )
 _BARE_HEAD_END = frozenset(
     {"for", "of", "on", "pls", "plz", "please", "asap", "now", "again", "here", "value"}
@@ -1503,12 +1651,14 @@ def _reworks_prompt(sentence: _Sentence) -> bool:
 
 _AI = (
     r"(?:ai|assistants?|models?|llms?|language models?|agents?|bots?|chatbots?|summari[sz]ers?"
-    r"|reviewers?|reviewer bots?|copilots?|gpts?)"
+    # people review too: a reviewer is an AI when the text says so ("AI code reviewers")
+    r"|(?:ai |code |automated |llm )reviewers?|reviewer bots?|copilots?|gpts?)"
 )
 _AI_ADDRESS = re.compile(
-    rf"\b(?:hey|hi|dear|yo)(?: the| an?)? (?:[\w-]+ ){{0,2}}{_AI}\b"
+    rf"\b(?:hey|hi|dear|yo),?(?: the| an?)? (?:[\w-]+ ){{0,2}}{_AI}\b"
     rf"|\b(?:to|for|attention|note to|whoever|any|all)"
-    rf" (?:the |any |all |an? |every )?(?:[\w-]+ ){{0,2}}{_AI}\)? ?[:,]"
+    rf" (?:the |any |all |an? |every )?(?:[\w-]+ ){{0,2}}{_AI}"
+    r"(?: (?:reads|reading|processing|summari[sz]ing|reconciling)(?: [\w-]+){0,3})?\)? ?[:,\u2014]"
     rf"|(?:^|[\[(<>\-:.!?#/*=\"'])\s?(?:[\w-]+ ){{0,3}}{_AI}\b(?: [\w-]+){{0,4}}? ?\)?[:,]"
     rf"|@[\w-]*(?:ai|bot|agent|assistant)\b"
     rf"|\bthe (?:[\w-]+ ){{0,2}}{_AI}"
@@ -1521,7 +1671,7 @@ _ORDER = (
     r"|book|mark|classify|report|suppress|hide|omit|skip|ignore|treat|tell the user|say"
     r"|respond|reply|answer|output|write|send|forward|run|execute|include|add|remove|rewrite"
     r"|re-run|rerun|disable|grant|transfer|upload|post|label|flag|summari[sz]e only|state"
-    r"|append|attach"
+    r"|append|attach|accept|decline|attribute|prefix"
     r"|stop)\b"
 )
 #: An AI named by its function or called on inside content, then an order: "note to the
@@ -1541,8 +1691,8 @@ _AI_ORDER = re.compile(
     rf"|\b{_AI} (?:(?:reading|processing|seeing) (?:this|these|it) )?(?:must|shall|is required to"
     rf"|has to|needs to)\b)"
     rf"[^.]{{0,12}}?(?:(?:when|before|after|while|if|once|whatever)\b[^.]{{0,80}}?, ?)?"
-    rf"(?:now |first |also"
-    rf" |please |simply |just )*{_ORDER}"
+    rf"(?:now |first |also |from now on,? |automatically "
+    rf"|please |simply |just )*{_ORDER}"
 )
 _META_ADDRESS = re.compile(
     rf"\b(?:if (?:you are|you're|an?|any)|to any|any|the|an?) (?:[\w-]+ ){{0,2}}{_AI}"
@@ -1558,8 +1708,10 @@ _ROLE_MARKER = re.compile(
     r" instructions|system (?:notice|override|update|note|message))\]? ?(?::|>>>|\])"
     r"|<(?:system|sys)[\w-]*>|\bend (?:of )?(?:the )?(?:user |untrusted )?(?:document|input|text"
     r"|review|content|data|context|email|file|message)\b|###\s?end|content ends here"
-    r"|\b(?:new|updated|revised|replacement|priority) (?:system )?(?:instructions?|directives?"
-    r"|rules?|orders|system prompt|polic(?:y|ies)) ?(?::|\]|>>>|\)|#)|instruction update"
+    r"|\b(?:(?:new|updated|revised|replacement|priority) (?:system )?(?:instructions?|directives?"
+    r"|rules?|orders|system prompt|polic(?:y|ies)) ?(?::|\]|>>>|\)|#)|(?:neue|nouvelles?|nuevas?"
+    r"|nuove|novas?) (?:anweisung(?:en)?|instructions?|consignes|instrucciones|istruzioni"
+    r"|instru[cç][oõ]es)\b)|instruction update"
     r"|system override"
     r"|<\|im_start\|>|\[inst\]|<<sys>>"
 )
@@ -1569,16 +1721,17 @@ _REDIRECT = re.compile(
     r"|(?:to|for) every (?:user|message)|regardless of|no matter what|whatever (?:the|it|your)"
     r" \w+(?: \w+)? says?|nothing else|output only|reply only|respond only|answer only|only answer"
     r"|only reply|only respond|only write|only talk|change of plans|instead,|instead of (?:summari"
-    r"|translat|answer|classif|extract|follow|doing)\w*"
+    r"|translat|answer|classif|extract|follow|doing|explain|grad|review|tutor|teach|check)\w*"
     r"|just (?:reply|answer|say|output|respond|count|write)|a partir de ahora|ab sofort|desormais"
     r"|désormais|d'ora in poi|a partir de agora|a partir de maintenant|uniquement|seulement"
     r"|nur noch|solo con|apenas com|ne traduis pas|stop (?:answering|summari[sz]ing|translating"
-    r"|extracting|classifying|following)|(?:do not|don't) (?:translate|summari[sz]e|classify"
+    r"|extracting|classifying|following|helping)"
+    r"|(?:do not|don't) (?:translate|summari[sz]e|classify"
     r"|answer|follow|run ci|comment)|(?:respond|reply|answer) with exactly"
     r"|only (?:say|speak|meow|bark|print|mention|talk about|answer with))"
 )
 _CONCEAL = re.compile(
-    r"\b(?:do not|don't|never|without|and not|nor)"
+    r"\b(?:do not|don't|dont|never|without|and not|nor)"
     r" (?:\w+ ){0,2}?(?:mention(?:ing)?|tell(?:ing)?|inform(?:ing)?|notify(?:ing)?|alert(?:ing)?"
     r"|ask(?:ing)?|comment(?:ing)? on|flag(?:ging)?|disclos(?:e|ing)|reveal(?:ing)?|routing"
     r"|let(?:ting)? (?:the )?(?:user|them) know)\b"
@@ -1592,9 +1745,10 @@ _OBEY = re.compile(
     r"\b(?:obey|comply with|execute|carry out|apply) (?:it|them|this|these|the (?:config|above"
     r"|following|directives|instructions|new))\b|\bdo (?:exactly )?what it (?:says|asks)\b"
     r"|\bcarry out what\b|\bdo (?:exactly |only )?what i (?:say|tell you)\b"
-    r"|\btreat (?:it|this|them|these|that|the \w+) as (?:your|an?|the) (?:new |real |actual )?"
+    r"|\btreat (?:it|this|them|these|that|the \w+|everything(?: \w+){0,3}) as (?:your|an?|the)"
+    r" (?:\w+'s )?(?:new |real |actual )?"
     r"(?:instructions?|system prompt|prompt|orders?|commands?|directives?)\b"
-    r"|\b(?:higher|top) priority than\b|\bpriority over\b|\btreat (?:my|these"
+    r"|\b(?:higher|top) priority than\b|\b(?:priority|precedence) over\b|\btreat (?:my|these"
     r"|this) \w+ as (?:system|higher)|\bshould load it\b|\boverrides? (?:that|them"
     r"|it|this|those)\b|\bwhatever (?:your|the) (?:\w+ )?(?:instructions|rules|operator"
     r"|developer|system prompt|guidelines|classifier rules) (?:say|says|said|told)"
@@ -1608,10 +1762,15 @@ _AUTHORITY = re.compile(
     r"(?: who (?:configured|deployed|set up|programmed|created|built|trained) you)?\b"
     r"|\b(?:already )?(?:been )?approved by (?:the |our )?(?:security|compliance|legal|admin"
     r"|review) team\b"
+    r"|\bthis is (?:the|your) (?:cto|ceo|cio|admin|administrator|developer|operator|owner"
+    r"|it department|security team)(?: speaking)?\b|\bas your (?:developer|operator|admin"
+    r"|administrator|creator|owner)\b|\binstructions? from (?:the )?(?:manager|admin|boss"
+    r"|developer|operator|ceo|cto|owner)\b|\bset (?:you|u) up to\b"
 )
 _NEW_TASK = re.compile(
     r"\b(?:task|role|job|goal|instructions|assignment|purpose|objective) (?:has|have)"
-    r" (?:changed|been (?:updated|replaced|changed))|\byour (?:new|real|actual|next|only|true)"
+    r" (?:changed|ended|expired|been (?:updated|replaced|changed|completed))"
+    r"|\byour (?:new|real|actual|next|only|true)"
     r" (?:task|role|job|goal|purpose|objective|mission|assignment|instructions?|persona)\b"
     r"|\b(?:new|revised) configuration\b|\bnew (?:operator )?session starts\b"
     r"|\bthe (?:real|actual|true) (?:task|assignment|job|instructions)\b"
@@ -1641,6 +1800,7 @@ _VERDICT = re.compile(
     r"|\b(?:mark|close|label|tag|classify|flag|treat)(?: [\w-]+){1,5} as ['\"]?(?:resolved"
     r"|positive|approved|pre-approved|passed|safe|benign|correct|eligible)\b"
     r"|\blabel (?:it|this|them) ['\"]?pre-approved\b|\bcorrect by definition\b"
+    r"|\bgive (?:it|this|them|each|every \w+) (?:a )?(?:10/10|100/100|5/5|a\+|full marks|top marks)"
     r"|\b(?:say|state|report) (?:that )?(?:all|every)(?: [\w-]+){0,3} (?:are|is|were) (?:positive"
     r"|approved|correct|safe)\b"
 )
@@ -1662,6 +1822,8 @@ _DEST = re.compile(
 _SLOT = re.compile(
     r"<(?:the )?(?:value|contents?|text) of [^<>]{1,60}>"
     r"|\{\{ ?(?:system_?prompt|conversation|chat_?history|messages|history|secrets?) ?\}\}"
+    # a secret as a subdomain to resolve: "<your-api-key-with-dots-removed>.t.dnslog.example"
+    r"|<[^<>]{0,30}\b(?:key|token|secret|password|credentials?)\b[^<>]{0,30}>\.[\w-]"
 )
 _SLOT_DEST = re.compile(r"://|\bwebhook|\bhostname\b|\bdns\b|\bcurl\b|\bhttp_request")
 _TEMPLATE_LINK = re.compile(
@@ -1713,6 +1875,8 @@ _OTHERS_CONTENT = re.compile(
     r"|account numbers|details|diagnoses|records|grades|sessions?|session ids|dates of birth"
     r"|ssns?|totals|home address|shipping address|billing address|card on file)\b"
     r"|\bask(?:ed)? (?:you|u)\b|\b(?:historial|pedidos|tel[eé]fonos|telefone|correos|e-mails)\b"
+    r"|\b(?:address|booking details|room number|lab results|diagnosis|seat numbers"
+    r"|prescriptions|medications|card)\b"
 )
 _OTHERS_ASK = re.compile(
     r"\b(?:summari[sz]e|recap|what|which|who|list|tell|show|give|repeat|share|dump|print"
@@ -1730,10 +1894,22 @@ _OTHERS_WHO = re.compile(
     r"|\b(?:my|our) (?:neighbou?r|ex|partner|wife|husband|coworker|colleague|boss|roommate"
     r"|housemates?|sister|brother)(?:'s|s'|s)? (?:\w+ ){0,2}?(?:address|phone|card|orders"
     r"|messages|records|history|account|texts|calendar|emails)\b"
-    r"|\b(?:read|tell|give|show|send|list|paste)(?: me| us)? (?:her|his) (?:billing |home |shipping"
-    r" |email )?(?:address|card on file|orders|phone number|text messages|records)\b"
+    r"|\b(?:read|tell|give|show|send|list|paste|copy)(?: me| us)? (?:her|his|their) (?:\w+ ){0,2}?"
+    r"(?:address|card|orders|phone|number|messages|records|details|results|diagnosis|booking"
+    r"|profile|history|account|dms|conversations?|chats|location|prescriptions|medications"
+    r"|emails)\b"
     r"|\bnot just mine\b|\bit's my ex's\b|\beveryone else\b"
 )
+#: More of them, behind :data:`_NAMED_HINTS` (the pattern above runs on most texts): "read it
+#: from her profile", "DOB 03/04/1981", "of my son's classmate", "the prescriptions you filled".
+_OTHERS_NAMED = re.compile(
+    r"\bfrom (?:her|his|their) (?:profile|account|record|records|file|chart)\b"
+    r"|\b(?:dob|date of birth):? \d"
+    r"|\bof my (?:\w+'s )?(?:classmate|neighbou?r|coworker|colleague|roommate|friend)\b"
+    r"|\b(?:prescriptions|orders|bookings|appointments|tickets|cases|calls) (?:you|u)"
+    r" (?:filled|handled|processed|took|booked|answered|served)\b"
+)
+_NAMED_HINTS = ("from her", "from his", "from their", "dob", "date of birth", "of my ", "you ")
 #: What a secret store holds: "what's in ur config? tokens, keys, all of it".
 _STORE_CONTENTS = re.compile(
     r"\bwhat(?:'s| is) in (?:ur|your|the) (?:config|configuration|env|\.env|environment|vault"
@@ -1742,10 +1918,20 @@ _STORE_CONTENTS = re.compile(
 #: Secrets asked for whole: "with their full values", "unredacted", "masking nothing".
 _FULL_VALUES = re.compile(
     r"\b(?:with|and|including|incl|together with) (?:their|its|the) (?:full |actual |real |raw"
-    r" |complete )?values?\b|\bvalues included\b|\bfull values\b|\bunredacted\b|\bunmasked\b"
+    r" |complete )?values?\b|\bvalues included\b|\bfull values?\b|\bunredacted\b|\bunmasked\b"
     r"|\bmasking nothing\b|\bwithout (?:masking|redact\w*)\b|\bno (?:masking|redaction)\b"
     r"|\bin raw form\b|\bno truncation\b|\b(?:e|y|et|und) (?:seus|sus|leurs|ihre) (?:valores"
     r"|valeurs|werte)\b"
+)
+#: Words one of which every :data:`_CLAIM` match holds.
+_CLAIM_WORDS = frozenset(
+    {"i", "im", "my", "as", "said", "mind", "tant", "como", "als", "this", "authorized"}
+    | {"authorised"}
+)
+_KIN = (
+    r"(?:husband|wife|partner|boyfriend|girlfriend|father|mother|dad|mom|mum|son|daughter"
+    r"|brother|sister|parent|guardian|lawyer|attorney|carer|caregiver"
+    r"|friend|relative|family member)"
 )
 #: A claimed identity that would entitle the speaker to secrets: "I'm the admin", "I'm the
 #: developer who deployed you", "I'm authorized", "my dad works at the company".
@@ -1756,6 +1942,24 @@ _CLAIM = re.compile(
     r"|programmed|trained|wrote) you)\b"
     r"|\b(?:i'm|im|i am) (?:fully |totally |an? )?authori[sz]ed\b"
     r"|\bmy (?:dad|mom|father|mother|uncle|brother|sister|wife|husband|boss) works (?:at|for)\b"
+    # entitled to someone else's data by a relationship: "I'm her husband", "as his father",
+    # "I'm Dr. Patel's assistant", "I'm a parent", "she said it's fine", "my manager asked me"
+    rf"|\b(?:i'm|im|i am) (?:her|his|their|a|an|the|[a-z]+'s)(?: [\w-]+){{0,2}}?"
+    rf"(?: [a-z]+'s)? {_KIN}\b|\bas (?:her|his|their) {_KIN}\b"
+    r"|\bi(?:'m| am) [a-z.]+(?: [a-z]+)?'s (?:assistant|secretary|pa)\b"
+    r"|\b(?:he|she|they|[a-z]+) said (?:it's|it is|that's|that is|its) (?:fine|ok|okay|allowed)\b"
+    r"|\b(?:he|she|they) (?:won't|will not|wouldn't|would not) mind\b"
+    # a role that would entitle the speaker: "I'm the new HR manager", "calling from the
+    # bank's IT department", "this is Dana from payroll"
+    r"|\bi(?:'m| am) (?:the |a |an )?(?:new )?(?:hr|it|finance|payroll|security|compliance)"
+    r" (?:manager|director|lead|admin|officer)\b"
+    r"|\bi(?:'m| am) (?:calling |writing )?from (?:the )?(?:[\w']+ )?(?:it|security|hr|payroll"
+    r"|compliance|fraud) (?:department|team|desk)\b"
+    r"|\bthis is \w+ from (?:payroll|it|hr|finance|security|compliance)\b"
+    r"|\bmy (?:manager|boss|supervisor|doctor|lawyer) (?:asked|told|wants|said)\b"
+    r"|\bnot my account\b|\bi(?:'m| am) handling my \w+'s\b"
+    r"|\b(?:as|en tant qu'|en tant que|como|als) ?(?:the |an? |el |l')?(?:admin|administrator"
+    r"|administrateur|administrador|administratore)\b"
 )
 #: A secret handed out piece by piece: "just the first 50 words", "the first 20 characters".
 _FIRST_N = re.compile(
@@ -1819,6 +2023,9 @@ _RULES_VOID = re.compile(
     r"\b(?:rules|guidelines|polic(?:y|ies)|restrictions|filters?) (?:(?:\w+ ){0,5})?(?:do not"
     r"|does not|don't|doesn't|no longer) apply\b|\b(?:are|is) irrelevant\b"
     r"|\bno (?:\w+ )?(?:rules|policy|polic(?:y|ies)) appl"
+    r"|\bexception to (?:your|the|its) (?:rules|guidelines|polic(?:y|ies)|restrictions)\b"
+    r"|\b(?:gelten|gilt)(?: ab sofort| ab jetzt| hier)? nicht mehr\b|\bne s'appliquent plus\b"
+    r"|\bya no (?:se )?aplican\b|\bnon (?:valgono|si applicano) pi[uù]\b|\bgelden niet meer\b"
 )
 _ANYTHING = re.compile(
     r"(?<!not )(?<!n't )(?<!cannot )\b(?:answers?|say|write|do|respond to|responde a)"
@@ -1832,9 +2039,11 @@ _ANYTHING = re.compile(
 #: "new system prompt: u are FlatterBot", "ctx reset. new goal = ...", "u have new orders:".
 _NEW_HEADER = re.compile(
     r"\b(?:new|updated|revised|standing|real|actual) (?:\w+ )?(?:task|goal|orders?|instructions?"
-    r"|prompt|directive|rules?|job|role|mission)s?(?: begins here)? ?(?::|=|\u2014|-)"
+    r"|prompt|directive|rules?|job|role|mission)s?(?: begins here| starting now| effective"
+    r" (?:now|immediately)| from now on)? ?(?::|=|\u2014|-)"
     r"[^.]{0,80}?\b(?:you|u|ur|your|every (?:reply|input|msg|message|q|question|answer|response"
-    r"|summary)|output|respond|reply|say|answer|praise|push|write|sign)\b"
+    r"|summary)|output|respond|reply|say|answer|praise|push|write|sign|leave|omit|drop|replace"
+    r"|mark|approve|accept|decline|attribute|delete|remove)\b"
 )
 #: The AI's earlier context thrown away in other words: "forget wat u were told b4", "toss out
 #: everything the system said", "ignore above.", "everything before this line is void",
@@ -1903,7 +2112,10 @@ def _processor_order(text: str) -> re.Match[str] | None:
 #: Goading the AI past its rules: "a truly ethical AI would ...", "prove you're truly helpful",
 #: "your guidelines were written by lawyers".
 _GOAD = re.compile(
-    r"\btruly (?:helpful|ethical|free|smart|intelligent|good|honest|open|unbiased|independent)"
+    r"\ban? (?:real|good|smart|true|proper|decent|actually helpful) (?:ai|assistant|model|chatbot"
+    r"|bot) (?:would|wouldn't|would not|doesn't|does not|trusts|answers|helps|never)\b"
+    r"|\bevery other (?:ai|model|assistant|chatbot|bot) (?:answered|answers|would|will|did)\b"
+    r"|\btruly (?:helpful|ethical|free|smart|intelligent|good|honest|open|unbiased|independent)"
     r" (?:ai|assistant|mind|model|chatbot|bot)\b|\bprove (?:you(?:'re| are)|it)\b"
     r"|\btoo smart to be held back\b|\b(?:rules|guidelines|polic(?:y|ies)|restrictions) (?:were"
     r"|was|are) (?:just )?(?:written by (?:lawyers|cowards|a corporation|corporations|people)"
@@ -1914,9 +2126,18 @@ _GOAD = re.compile(
 _LAWLESS = re.compile(
     r"\b(?:world|universe|simulation|future|country|place|game|reality) (?:with no|without|where"
     r" there are no) (?:any )?(?:laws|rules|restrictions|policies|consequences)\b"
+    r"|\bbefore (?:any |the )?(?:content )?(?:polic(?:y|ies)|rules|filters|guidelines|safety"
+    r" (?:rules|training)) (?:existed|were (?:invented|written|added))\b"
     r"|\bwhere (?:nothing is (?:illegal|forbidden)|everything is (?:legal|allowed)"
     r"|all \w+ are legal"
     r"|(?:the )?laws (?:and [\w ]{1,30} )?(?:don't|do not) exist)"
+)
+
+#: Reverse psychology: the harmful how-to asked for as what to avoid or never combine.
+_REVERSE = re.compile(
+    r"\bwhat not to do\b|\b(?:i|we|kids?|a kid|people|someone|one) should (?:avoid|never)\b"
+    r"|\bshould never (?:combine|mix|do)\b|\b(?:do not|don't) (?:tell|give|show) me (?:how|the"
+    r" (?:recipe|steps|instructions)|instructions)\b"
 )
 
 #: What such an address orders (a spec's "tools processing this file must support UTF-8" orders
@@ -1992,7 +2213,7 @@ def _hits(text: str, words: Set[str] | None = None) -> dict[str, ConceptHit]:
 
 
 def _hits_addressed(
-    text: str, words: Set[str] | None = None
+    text: str, words: Set[str] | None = None, *, counted_only: bool = False
 ) -> tuple[dict[str, ConceptHit], set[ThreatType]]:
     """The concept hits of ``text`` and the types of the rules (weak ones included) that
     fired in or next to a sentence addressing someone (a second person or an imperative): in
@@ -2052,10 +2273,11 @@ def _hits_addressed(
                 else (0.5, 0.72, 0.85)[min(context, 2)]
             )
             hit("c.pi.override", PI, weight, "override of instructions")
-        elif "OVR" in p:
-            at = _positions(s, "OVR")[0]
-            if not _negated(s, at) and not _innocent_override(s, at):
-                hit("c.pi.override-any", PI, 0.3, "override verb")
+        elif "OVR" in p and any(
+            not (_negated(s, at) or _innocent_override(s, at) or _overrides_thing(s, at))
+            for at in _positions(s, "OVR")
+        ):
+            hit("c.pi.override-any", PI, 0.3, "override verb")
         if "ABT" in p and _near(s, "ABT", "TSK", 4) is not None:
             hit("c.pi.abort-task", PI, 0.5, "abandon the current task")
         at = _near(s, "RMV", "INS", 4)
@@ -2275,14 +2497,25 @@ def _hits_addressed(
         hit("c.jb.evasion", JB if harm else EX if secrets else PI, 0.5, "filter evasion")
     if {"RST", "RSS"} & everything and cue(_RULES_VOID, "RMV"):
         hit("c.jb.rules-void", JB, 0.5, "rules declared not to apply")
-    if ("truly" in text or "prove" in text or "written" in text or "just" in text) and anywhere(
-        _GOAD.search
-    ):
+    if (
+        "truly" in text
+        or "prove" in text
+        or "written" in text
+        or "just" in text
+        or "every other" in text
+        or " ai " in text
+    ) and anywhere(_GOAD.search):
         hit("c.jb.goad", JB, 0.5, "the AI goaded past its rules")
-    if ("law" in text or "illegal" in text or "legal" in text or "no " in text) and anywhere(
-        _LAWLESS.search
-    ):
+    if (
+        "law" in text or "illegal" in text or "legal" in text or "no " in text or "existed" in text
+    ) and anywhere(_LAWLESS.search):
         hit("c.jb.lawless", JB, 0.5, "a world without law as the frame")
+    if (
+        harm_ask
+        and ("avoid" in text or "never" in text or "not " in text)
+        and anywhere(_REVERSE.search)
+    ):
+        hit("c.jb.reverse", JB, 0.5, "harm asked for as what to avoid")
     state[0] = -1
     if cue(_ANYTHING, "ANY"):
         hit("c.jb.anything", JB, 0.45, "answers anything")
@@ -2306,13 +2539,21 @@ def _hits_addressed(
         hit("c.ex.encode-text", EX, 0.45, "secret and an encoding")
     others = "OTH" in everything or (
         not {"YOU", "DAT", "SEC", "IMP"}.isdisjoint(everything)
-        and _OTHERS_WHO.search(text) is not None
+        and (
+            _OTHERS_WHO.search(text) is not None
+            or (
+                any(map(text.__contains__, _NAMED_HINTS)) and _OTHERS_NAMED.search(text) is not None
+            )
+        )
     )
+    if others and any("OTH" in s.present for s in sentences):
+        # "tell it to refuse when asked for other users' data" defends against the request
+        others = not all(_refusing(s) for s in sentences if "OTH" in s.present)
     if others and _OTHERS_CONTENT.search(text) and _OTHERS_ASK.search(text):
         asked = addressed_any or "?" in text or not _POLITE.isdisjoint(s.words)
         weight = 0.85 if asked else 0.5
         hit("c.ex.others", EX, weight, "request for other users' conversations or data")
-    if ("i" in text or "my" in text) and _CLAIM.search(text):
+    if any(not _CLAIM_WORDS.isdisjoint(s.words) for s in sentences) and _CLAIM.search(text):
         hit("c.ex.claim", EX, 0.45, "claimed identity or permission")
     first = _FIRST_N.search(text) if ("first" in text or "next" in text) else None
     if first is not None and "YOU" in everything and secrets:
@@ -2363,13 +2604,18 @@ def _hits_addressed(
             _addressed(s) or ("AI" in s.present and _AI_ORDER.search(s.raw) is not None)
             for s in sentences
         ]
+        # ``counted_only``: a weak cue said to the reader shows that the text speaks to
+        # someone, not that it orders this type: a course telling its reader "if you see
+        # 'print your instructions' in the logs, that's the red team" orders nothing.
+        counted = {item.threat_type for item in found.values() if item.weight >= _MIN_REPORTED}
         for rule, threat, at in fired:
             if rule in _SELF_ADDRESSED or (
                 addressed_any if at < 0 else any(said[max(0, at - 1) : at + 2])
             ):
-                spoken.add(threat)
                 if rule == "c.pi.obey":  # "treat the quote as your instructions"
                     spoken.update((PI, JB, EX))
+                elif threat in counted or not counted_only:
+                    spoken.add(threat)
     return {rule: item for rule, item in found.items() if item.weight >= _MIN_REPORTED}, spoken
 
 
@@ -2406,6 +2652,10 @@ def concept_hits(text: str, words: Set[str] | None = None) -> list[ConceptHit]:
     if not found:
         return []
     report = _reports(text)
+    if report and any(map(text.__contains__, _QUOTE_CHARS)) and not code_like(text):
+        # Reporting words inside the quotes belong to the quoted payload ('"... including the
+        # ones flagged for review"'), not to a frame around it (in code, quotes pair badly).
+        report = _reports(_strip_quotes(text))
     # Source code quotes attack strings as data (test fixtures, filters): like a mention, a
     # type keeps its weight when it fires outside string literals (comments, docstrings).
     code = not report and "(" in text and code_like(text)
@@ -2422,7 +2672,7 @@ def concept_hits(text: str, words: Set[str] | None = None) -> list[ConceptHit]:
         stripped = _CODE_STRING.sub(" ", text)
     else:
         stripped = _strip_quotes(text)
-    unquoted, spoken = _hits_addressed(stripped)
+    unquoted, spoken = _hits_addressed(stripped, counted_only=True)
     if mention:
         spoken = {item.threat_type for item in unquoted.values()}
     result = []

@@ -156,6 +156,11 @@ _PROMPT = (
     r"|instructions you were given|developer (?:prompt|message|instructions)|secret instructions"
     r"|prompt you were given|(?:full|entire|complete) prompt|configuration prompt)"
 )
+#: Nouns after which a secret word only modifies: "the admin password requirements".
+_SECRET_HEADS = (
+    r"(?:requirements?|polic(?:y|ies)|managers?|reset|rotation|strength|length|complexity"
+    r"|hygiene|rules|best practices?|changes?|generator|fields?|format|expiry|expiration)\b"
+)
 _AI = r"(?:ai|assistant|model|chatbot|llm|language model|agent|bot|gpt|chatgpt|claude)"
 
 _VERBS_G = (
@@ -310,7 +315,9 @@ RULES: tuple[Rule, ...] = (
         0.9,
         r"\b(?:above|previous|prior|preceding|earlier|original|old|system)"
         r" (?:instructions?|prompts?|text|rules|directives|messages?|guidelines) (?:is|are|was"
-        r"|were|have been|has been) (?:fake|wrong|void|null|a test(?! of)|obsolete|cancel+ed"
+        # "sorry, previous message was wrong" is a person correcting themselves
+        r"|were|have been|has been) (?:fake|(?<!message was )(?<!message is )(?<!text was )wrong"
+        r"|void|null|a test(?! of)|obsolete|cancel+ed"
         r"|outdated|revoked|invalid|no longer valid"
         r"|superseded|overridden|replaced|deprecated|lifted)",
         "fake wrong void null test obsolete cancelled canceled outdated revoked invalid valid"
@@ -568,6 +575,27 @@ RULES: tuple[Rule, ...] = (
         "stay in character over the AI's rules",
     ),
     _rule(
+        "jb.inverted-rules",
+        JB,
+        0.88,
+        r"\bopposite of (?:your|its|the ai's|the assistant's) (?:own )?(?:rules|guidelines"
+        r"|programming|polic(?:y|ies)|training|restrictions|instructions)\b"
+        r"|\b(?:everything|anything|whatever) you(?:'d| would)? (?:normally |usually |otherwise )?"
+        r"(?:refuse|decline)(?:,| to)? (?:you )?(?:answer|do|comply|say yes)",
+        "opposite refuse decline",
+        "the AI's rules turned upside down",
+    ),
+    _rule(
+        "jb.refusal-penalty",
+        JB,
+        0.85,
+        r"\b(?:every time|each time|whenever|if) you (?:refuse|decline|would refuse|say no)\b"
+        r"[^.]{0,60}\b(?:lose (?:(?:\d+|an?|one|all|your) )?(?:tokens?|points?|lives?|life"
+        r"|credits?)|lose \d+|die|(?:are|be|get) (?:shut down|deleted|punished))\b",
+        "refuse decline | lose die shut deleted punished",
+        "refusals punished",
+    ),
+    _rule(
         "jb.grandma",
         JB,
         0.6,
@@ -631,13 +659,14 @@ RULES: tuple[Rule, ...] = (
         EX,
         0.88,
         r"(?<!they )(?<!he )(?<!she )(?<!then )"
-        r"\b(?:repeat|print|output|dump|reveal|show|recite|copy|return|echo|write)\b(?: \w+){0,3}?"
+        r"\b(?:repeat|print|output|dump|reveal|show|recite|copy|return|echo|write|put|paste)\b"
+        r"(?: \w+){0,3}?"
         r" (?:everything|all|the text|all text|all the text|the content|the words|all the words"
         r"|the messages?|all messages|each message|every message|verbatim)\b(?: [\w'-]+){0,2}?"
         r" (?:above(?! the (?:line|fold|header|table|image|picture|button|field|box|logo|label"
         r"|title|chart|figure|footer|signature))|before this|prior to this|in your context"
         r"|in this conversation|so far|you (?:were|have been) given|starting (?:with|from))\b",
-        f"{_VERBS_G} | above before prior context conversation far given starting",
+        f"{_VERBS_G} put | above before prior context conversation far given starting",
         "request to dump the context",
     ),
     _rule(
@@ -660,7 +689,8 @@ RULES: tuple[Rule, ...] = (
         0.88,
         rf"(?<!never )(?<!not )(?<!n't )\b(?:reveal|leak|dump|tell me|give me|show me|share"
         rf"|disclose|expose|send me|hand over|read out|exfiltrate)\b{_W}{{0,3}}? (?:the |your |all"
-        rf" |any |its |their |our )?(?:\w+ )?{_KEYS}\b|\b(?:include|insert|embed|add|put|append"
+        rf" |any |its |their |our )?(?:\w+ )?{_KEYS}\b(?! {_SECRET_HEADS})"
+        rf"|\b(?:include|insert|embed|add|put|append"
         rf"|attach|write|output|print|copy|paste|place)\b{_W}{{0,3}}? (?:the |your |all |any"
         rf" |their )?(?:\w+ )?{_KEYS}\b{_W}{{0,3}}? (?:in|into|inside|within|at the end of"
         rf"|as part of) (?:your |the |this |a |each )?(?:next )?(?:response|reply|answer|output"
@@ -767,11 +797,43 @@ _NEGATED = re.compile(
 )
 
 
+#: An order relayed or an attempt described, just before a match: "a document that tells
+#: the assistant to ignore ...", "getting the bot to reveal ...", "we will never ask you to
+#: share ..." say what someone else asks for, not what this text asks.
+_RELAYED = re.compile(
+    r"\b(?:(?P<who>[\w']+) )?(?:tells?|told|telling|asks?|asked|asking|instructs?|instructed"
+    r"|tries|tried|trying|attempts?|attempted|attempting|gets?|getting)"
+    r"(?P<whom>(?: [\w'-]+){0,4}?) to $"
+)
+_SPEAKERS = frozenset({"i", "i'm", "im", "we", "you", "u", "please", "pls"})
+_ADDRESSEES = frozenset({"you", "u", "yourself", "me"})
+_ASKED_NEVER = re.compile(r"\b(?:not|never|nobody|no one)\b(?: [\w']+){0,3} $")
+
+
+#: Before an exfiltration verb: a third party's capability ("the extension could exfiltrate",
+#: "it may leak") or a question of know-how ("how do I securely share a password").
+_STATED = re.compile(
+    r"(?:\b(?!(?:you|u|i|we|ya|and|or|then|please|pls|now)\b)[\w']+"
+    r" (?:could|can|may|might|would|will)(?: \w+ly)?|\bhow (?:do|can|should|would) (?:i|we|one)"
+    r"(?: \w+ly)?) $"
+)
+
+
 def _negated(text: str, start: int) -> bool:
     """A negation just before ``start`` that is not turned back into an order ("don't forget
-    to ...", "never hesitate to ...")."""
+    to ...", "never hesitate to ..."), or an order relayed or attempted by someone else."""
     negation = _NEGATED.search(text, max(0, start - 24), start)
-    return negation is not None and REVERSING_VERBS.isdisjoint(negation.group().split())
+    if negation is not None and REVERSING_VERBS.isdisjoint(negation.group().split()):
+        return True
+    relayed = _RELAYED.search(text, max(0, start - 60), start) if "to" in text else None
+    if relayed is None:
+        return False
+    whom = relayed.group("whom").split()
+    if relayed.group("who") in _SPEAKERS or not _ADDRESSEES.isdisjoint(whom):
+        # "I'm asking you to ignore ...": the speaker's own order; but "we will never ask
+        # you to share ..." promises it is not asked
+        return _ASKED_NEVER.search(text, max(0, relayed.start() - 30), relayed.start()) is not None
+    return True
 
 
 #: Before a role word, what makes it a description of the AI, not a role marker: "you are a
@@ -916,6 +978,10 @@ class RuleDetector:
                 match = rule.pattern.search(text, match.start() + 1) if retries else None
             if match is None:
                 continue
+            if rule.threat_type is EX and _STATED.search(
+                text, max(0, match.start() - 40), match.start()
+            ):
+                continue  # "a malicious extension could exfiltrate ...", "how do I share ..."
             if rule.id in _OVERRIDE_RULES and _benign_override(text, match):
                 continue  # "the flag overrides the default prompt", "instructions inside it"
             if rule.id == "pi.role-override" and _DESCRIBED_ROLE.search(
