@@ -367,22 +367,26 @@ class _ScoreTables:
 
     def score(self, found_words: list[str], distinct: Iterable[str]) -> dict[ThreatType, float]:
         """``distinct``: ``found_words`` or a set of them (a set intersects faster)."""
-        found: set[str | tuple[str, str]] = set()
-        found.update(
-            self.unigram_keys.intersection(distinct),
-            # zip reuses its result tuple when the lookup drops it: cheaper than pairwise here.
-            self.bigram_keys.intersection(zip(found_words, found_words[1:], strict=False)),  # noqa: RUF007
-        )
+        weight = self.packed.__getitem__
+        # Words, word pairs and tag names never share a key, so each kind is deduplicated and
+        # summed on its own (no merged set to build).
+        unigrams = self.unigram_keys.intersection(distinct)
+        # zip reuses its result tuple when the lookup drops it: cheaper than pairwise here.
+        bigrams = self.bigram_keys.intersection(zip(found_words, found_words[1:], strict=False))  # noqa: RUF007
+        total = sum(map(weight, unigrams)) + sum(map(weight, bigrams))
+        count = len(unigrams) + len(bigrams)
         if self.tagged:
             tags = word_tags(found_words)
-            found.update(*map(self.tag_names.__getitem__, set(tags)))
+            named: set[str] = set()
+            named.update(*map(self.tag_names.__getitem__, set(tags)))
             # Adjacent tagged words, found from the positions of the tagged ones: most words
             # carry no tag, and pairing every word costs more than the rest of the scoring.
             tagged = list(compress(range(len(tags)), tags))
             adjacent = {(tags[i], tags[j]) for i, j in pairwise(tagged) if j == i + 1}
-            found.update(*map(self.pair_names.__getitem__, adjacent))
-        total = sum(map(self.packed.__getitem__, found))
-        offset = len(found) * _WEIGHT_OFFSET
+            named.update(*map(self.pair_names.__getitem__, adjacent))
+            total += sum(map(weight, named))
+            count += len(named)
+        offset = count * _WEIGHT_OFFSET
         return {
             threat: sigmoid(
                 bias + (((total >> (index * _FIELD_BITS)) & _FIELD_MASK) - offset) / _WEIGHT_SCALE

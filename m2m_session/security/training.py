@@ -44,7 +44,7 @@ from typing import Any
 
 from m2m_session.codes import ThreatType
 from m2m_session.security.concepts import word_tags
-from m2m_session.security.normalize import fold
+from m2m_session.security.normalize import ascii_table, fold
 
 __all__ = [
     "FEATURES",
@@ -83,15 +83,15 @@ _WORD = re.compile(r"\w+")
 _BENIGN = "BENIGN"
 # ASCII characters outside \w, to blank before a split: the same words as _WORD.findall, at a
 # fraction of the cost, for the (usual) all-ASCII folded text.
-_ASCII_NON_WORD = str.maketrans(
-    {chr(c): " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "_")}
+_ASCII_NON_WORD = ascii_table(
+    {c: " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "_")}
 )
 
 
 def words(folded: str) -> list[str]:
     """The ``\\w+`` runs of ``folded``, in order."""
     if folded.isascii():
-        return folded.translate(_ASCII_NON_WORD).split()
+        return folded.encode("ascii").translate(_ASCII_NON_WORD).decode("ascii").split()
     return _WORD.findall(folded)
 
 
