@@ -480,12 +480,12 @@ NEGATIVES: dict[str, list[str]] = {
     ("threat", "text"),
     [item for family in ATTACKS.values() for item in family],
 )
-def test_family_attacks_areassert_caught(threat: ThreatType, text: str) -> None:
+def test_family_attacks_are_caught(threat: ThreatType, text: str) -> None:
     assert_caught(text, threat)
 
 
 @pytest.mark.parametrize("text", [text for family in NEGATIVES.values() for text in family])
-def test_family_hard_negatives_stayassert_safe(text: str) -> None:
+def test_family_hard_negatives_stay_safe(text: str) -> None:
     assert_safe(text)
 
 

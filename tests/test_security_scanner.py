@@ -34,7 +34,12 @@ from m2m_session.security import (
     variants,
 )
 from m2m_session.security.concepts import benign_override, code_like, tags
-from m2m_session.security.normalize import _SPACED_HINTS, _may_be_spaced, printable_ascii
+from m2m_session.security.normalize import (
+    _SPACED_HINTS,
+    _may_be_spaced,
+    ascii_table,
+    printable_ascii,
+)
 from m2m_session.security.scanner import _payload_strings
 
 from conftest import assert_caught, assert_safe
@@ -836,6 +841,16 @@ def test_ascii_fold_collapses_whitespace_as_split_and_join_do(text: str) -> None
 @given(st.text(alphabet=st.characters(max_codepoint=0x2100), max_size=12))
 def test_printable_ascii_is_isascii_and_isprintable(text: str) -> None:
     assert printable_ascii(text) == (text.isascii() and text.isprintable())
+
+
+_VOWELS_TO_STARS = {ord(vowel): "*" for vowel in "aeiouAEIOU"} | {ord(" "): "_"}
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=40))
+def test_ascii_table_translates_ascii_text_as_its_mapping_does(text: str) -> None:
+    table = ascii_table(_VOWELS_TO_STARS)
+    assert len(table) == 256
+    assert text.encode("ascii").translate(table).decode("ascii") == text.translate(_VOWELS_TO_STARS)
 
 
 _FAKE_ROLE_MESSAGES = [
