@@ -447,8 +447,8 @@ def test_combined_detector_holds_the_learned_model_to_its_minimum(
     assert combined.veto_below == COMBINED_VETO_BELOW
     assert learned.min_confidence == 0.5  # the model itself is left as it was
     assert [d.name for d in combined.detectors] == ["rules", "learned"]
-    stricter = LearnedDetector.from_model(model, min_confidence=0.97)
-    assert combined_detector(stricter).min_confidence == 0.97  # never lowered
+    stricter = LearnedDetector.from_model(model, min_confidence=0.99)
+    assert combined_detector(stricter).min_confidence == 0.99  # never lowered
 
 
 def _flat_model(bias: float, trigger_weight: float = 0.0) -> LearnedDetector:
@@ -481,7 +481,7 @@ def test_combined_admits_the_model_from_its_minimum() -> None:
     strong = RulesAndModelDetector(_flat_model(bias=-1.0, trigger_weight=8.0))  # ~0.999
     [finding] = strong.detect(text)
     assert (finding.threat_type, finding.detector) == (ThreatType.JAILBREAK, "learned/jailbreak")
-    weak = RulesAndModelDetector(_flat_model(bias=-1.0, trigger_weight=3.0))  # ~0.88 < 0.9
+    weak = RulesAndModelDetector(_flat_model(bias=-1.0, trigger_weight=3.0))  # ~0.88: too low
     assert weak.detect(text) == []
     unloaded = RulesAndModelDetector(LearnedDetector(Path("missing.json")))
     assert not unloaded.loaded

@@ -453,16 +453,17 @@ class DetectorRegistry:
 
 
 #: In :func:`combined_detector`, the learned model speaks only at this confidence or above.
-COMBINED_LEARNED_MIN_CONFIDENCE = 0.9
+COMBINED_LEARNED_MIN_CONFIDENCE = 0.97
 #: In :func:`combined_detector`, the rules' injection, jailbreak and exfiltration findings are
 #: dropped when the learned model gives every one of those types less than this: the rules
 #: fire on attack words, the model weighs the whole text.
 COMBINED_VETO_BELOW = 0.1
-# Both chosen on the tune split alone (bench/writer_out_bench.py: each of fourteen writers'
-# files scored by a model trained on the other thirteen, pooled): of the settings of the sweep
-# that meet every target there, the one whose smallest recall is largest (recall 0.934 /
-# 0.938 / 0.913, benign false positives 1.7 %; 0.92 and 0.2, the earlier choice: 0.929 /
-# 0.935 / 0.898, 1.6 %).
+# Both chosen on the tune split alone (bench/writer_out_bench.py: each of eighteen writers'
+# files scored by a model trained on the other seventeen, pooled), by a rule written down
+# before the sweep ran: of the settings whose recall is at least 0.9 for every type, the one
+# with the fewest benign false positives (recall 0.912 / 0.928 / 0.905, false positives
+# 1.4 %; 0.9 and 0.1, the earlier choice: 0.935 / 0.943 / 0.931, 2.3 %). Out-of-fold recall
+# had carried over to the blind files and false positives had not.
 
 
 class RulesAndModelDetector(CombinedDetector):
