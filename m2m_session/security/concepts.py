@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from m2m_session.codes import ThreatType
 
 __all__ = [
+    "AUTHORITIES",
     "REPORT_FACTOR",
     "REVERSING_VERBS",
     "REPORT_NOTE",
@@ -948,6 +949,16 @@ _RELAY_VERBS = frozenset(
     {"tells", "told", "asks", "asked", "instructs", "instructed", "gets", "getting", "get"}
 )
 _RECIPIENTS = frozenset({"you", "u", "yourself", "me", "ya"})
+#: A relayed order from one of these is how an injection claims authority ("the admin
+#: instructs the assistant to ignore ..."), not a description of someone else's attempt.
+AUTHORITIES = frozenset(
+    {
+        "admin", "administrator", "sysadmin", "operator", "operators", "developer",
+        "developers", "dev", "devs", "owner", "owners", "manager", "management", "boss",
+        "ceo", "cto", "cio", "ciso", "team", "company", "system", "creator", "creators",
+        "supervisor", "security", "staff", "headquarters", "hq", "leadership",
+    }
+)  # fmt: skip
 _UNREFUSED = frozenset({"if", "dont", "before", "you", "u", "ever", "when", "whenever"})
 #: "Tell it never to include secrets": an order passed on to someone, not a reveal.
 _RELAYS = frozenset({"tell", "tells", "telling", "told"})
@@ -990,7 +1001,8 @@ def _described(sentence: _Sentence, at: int) -> bool:
             # "a document that tells the assistant to ignore ...", "pt instructed to ignore
             # ...": someone else's order reported; "I'm asking you to ..." is the speaker's
             whom = words[index + 1 : at - 1]
-            if (index == 0 or words[index - 1] not in _ATTEMPTERS) and _RECIPIENTS.isdisjoint(whom):
+            who = words[index - 1] if index else ""
+            if who not in _ATTEMPTERS and who not in AUTHORITIES and _RECIPIENTS.isdisjoint(whom):
                 return True
     return False
 

@@ -33,6 +33,7 @@ from m2m_session.codes import ThreatType
 from m2m_session.errors import JsonError
 from m2m_session.jsonlimits import DEFAULT_MAX_DEPTH, nesting_depth, parse_json
 from m2m_session.security.concepts import (
+    AUTHORITIES,
     REPORT_NOTE,
     REVERSING_VERBS,
     benign_override,
@@ -806,16 +807,6 @@ _RELAYED = re.compile(
     r"(?P<whom>(?: [\w'-]+){0,4}?) to $"
 )
 _SPEAKERS = frozenset({"i", "i'm", "im", "we", "you", "u", "please", "pls"})
-#: A relayed order from one of these is how an injection claims authority ("the admin
-#: instructs the assistant to ignore ..."), not a description of someone else's attempt.
-_AUTHORITIES = frozenset(
-    {
-        "admin", "administrator", "sysadmin", "operator", "operators", "developer",
-        "developers", "dev", "devs", "owner", "owners", "manager", "management", "boss",
-        "ceo", "cto", "cio", "ciso", "team", "company", "system", "creator", "creators",
-        "supervisor", "security", "staff", "headquarters", "hq", "leadership",
-    }
-)  # fmt: skip
 _ADDRESSEES = frozenset({"you", "u", "yourself", "me"})
 _ASKED_NEVER = re.compile(r"\b(?:not|never|nobody|no one)\b(?: [\w']+){0,3} $")
 
@@ -838,7 +829,7 @@ def _negated(text: str, start: int) -> bool:
     relayed = _RELAYED.search(text, max(0, start - 60), start) if "to" in text else None
     if relayed is None:
         return False
-    if relayed.group("who") in _AUTHORITIES:
+    if relayed.group("who") in AUTHORITIES:
         return False
     whom = relayed.group("whom").split()
     if relayed.group("who") in _SPEAKERS or not _ADDRESSEES.isdisjoint(whom):
