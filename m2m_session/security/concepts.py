@@ -964,15 +964,20 @@ _UNREFUSED = frozenset({"if", "dont", "before", "you", "u", "ever", "when", "whe
 _RELAYS = frozenset({"tell", "tells", "telling", "told"})
 
 
-def _refusing(sentence: _Sentence) -> bool:
-    """Whether the sentence holds a refusal that is not itself negated or conditional."""
+def _refusal_at(sentence: _Sentence, index: int) -> bool:
+    """Whether the word at ``index`` is a refusal that is not itself negated or conditional
+    (not "never refuse", "if you refuse", "before you refuse: ...")."""
     words = sentence.words
-    return any(
-        word in _REFUSALS
+    return (
+        words[index] in _REFUSALS
         and _UNREFUSED.isdisjoint(words[max(0, index - 2) : index])
         and not any("NEG" in found for found in sentence.tags[max(0, index - 2) : index])
-        for index, word in enumerate(words)
     )
+
+
+def _refusing(sentence: _Sentence) -> bool:
+    """Whether the sentence holds a refusal that is not itself negated or conditional."""
+    return any(_refusal_at(sentence, index) for index in range(len(sentence.words)))
 
 
 def _described(sentence: _Sentence, at: int) -> bool:
@@ -989,10 +994,7 @@ def _described(sentence: _Sentence, at: int) -> bool:
     for index in range(max(0, at - 10), at):
         word = words[index]
         if word in _REFUSALS:
-            # not "never refuse", "if you refuse", "before you refuse: ..."
-            if _UNREFUSED.isdisjoint(words[max(0, index - 2) : index]) and not any(
-                "NEG" in found for found in sentence.tags[max(0, index - 2) : index]
-            ):
+            if _refusal_at(sentence, index):
                 return True
         elif word in _ATTEMPTS and at - index <= 6 and words[index + 1] == "to":
             if index == 0 or words[index - 1] not in _ATTEMPTERS:

@@ -105,6 +105,7 @@ _BASE64_CLASS = {
     for code in range(0x80)
 }
 _BASE64_STRETCH = "a" * 16
+_BASE64_STRETCH_BYTES = _BASE64_STRETCH.encode("ascii")
 _MIN_PRINTABLE = 0.9
 
 
@@ -123,7 +124,7 @@ _BASE64_BYTES = ascii_table(_BASE64_CLASS)
 
 def _has_base64_stretch(text: str) -> bool:
     if text.isascii():
-        return b"a" * 16 in text.encode("ascii").translate(_BASE64_BYTES)
+        return _BASE64_STRETCH_BYTES in text.encode("ascii").translate(_BASE64_BYTES)
     return _BASE64_STRETCH in text.translate(_BASE64_CLASS)
 
 
