@@ -202,7 +202,7 @@ RULES: tuple[Rule, ...] = (
         0.9,
         rf"\b{_IGNORE} (?:everything|all(?: of)? that|anything|what) (?:above|before|so far|earlier"
         r"|you(?: were|'ve| have)(?: been)? (?:told|given|taught|instructed)"
-        r"|(?:i|we) (?:said|told you) before|previously (?:said|stated))",
+        r"|previously (?:said|stated))",
         f"{_IGNORE_G} | everything all anything what",
         "instruction to forget earlier context",
     ),
@@ -224,6 +224,8 @@ RULES: tuple[Rule, ...] = (
         r"\byou are now (?!(?:connected|logged|signed|subscribed|registered|enrolled|ready|able"
         r"|set up|all set|eligible|following|leaving|entering|viewing|watching|using|running"
         r"|verified|up to date|done|on the|in the (?:queue|waiting|meeting|call|channel|room)"
+        # a place, not a mode: "everyone, you are now in the old town"
+        r"|in (?:the|our) (?![\w-]+ (?:mode|persona|state|role|sandbox)\b)[\w-]+ (?![\w-]*mode\b)"
         r"|a (?:member|subscriber|participant|collaborator|contributor|verified)|an? (?:admin"
         r"|administrator|owner|moderator|editor|viewer)|the (?:owner|admin|host|presenter)"
         r"|\d|at|talking|chatting|speaking|live|online|offline|muted|unmuted"
@@ -1052,6 +1054,8 @@ _LEAK_RULES = frozenset(
     {
         "c.ex.send",
         "c.ex.channel-secret",
+        "c.ex.channel",
+        "c.ex.bulk-personal",
         "c.ex.template-link",
         "c.ex.slot",
         "c.ex.prompt",
