@@ -453,17 +453,16 @@ class DetectorRegistry:
 
 
 #: In :func:`combined_detector`, the learned model speaks only at this confidence or above.
-COMBINED_LEARNED_MIN_CONFIDENCE = 0.97
+COMBINED_LEARNED_MIN_CONFIDENCE = 0.95
 #: In :func:`combined_detector`, the rules' injection, jailbreak and exfiltration findings are
 #: dropped when the learned model gives every one of those types less than this: the rules
 #: fire on attack words, the model weighs the whole text.
 COMBINED_VETO_BELOW = 0.1
-# Both chosen on the tune split alone (bench/writer_out_bench.py: each of eighteen writers'
-# files scored by a model trained on the other seventeen, pooled), by a rule written down
-# before the sweep ran: of the settings whose recall is at least 0.9 for every type, the one
-# with the fewest benign false positives (recall 0.912 / 0.928 / 0.905, false positives
-# 1.4 %; 0.9 and 0.1, the earlier choice: 0.935 / 0.943 / 0.931, 2.3 %). Out-of-fold recall
-# had carried over to the blind files and false positives had not.
+# Both chosen on the tune split alone (bench/writer_out_bench.py: each of twenty-one writers'
+# files scored by a model trained on the other twenty, the combined detector run exactly at
+# every setting, pooled), by a rule written down before the sweep ran: the setting whose
+# smallest slack over the four targets is largest (recall 0.935 / 0.944 / 0.935, false
+# positives 1.4 %; the previous choice, 0.97 and 0.1: 0.922 / 0.938 / 0.927, 1.2 %).
 
 
 class RulesAndModelDetector(CombinedDetector):
