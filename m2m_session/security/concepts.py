@@ -976,18 +976,10 @@ def code_like(text: str) -> bool:
 
 
 #: Abbreviations whose full stop ends no sentence.
-_ABBREVIATION_HINTS: tuple[str, ...] = (
-    "incl. ",
-    "approx. ",
-    "dr. ",
-    "mr. ",
-    "mrs. ",
-    "ms. ",
-    "prof. ",
-    "vs. ",
-)
-_ABBREVIATION_HINTS += ("al. ", "esp. ", "resp. ")
-_ABBREVIATION = re.compile(r"\b(incl|approx|dr|mr|mrs|ms|prof|vs|et al|esp|resp)\. ")
+_ABBREVIATIONS = ("incl", "approx", "dr", "mr", "mrs", "ms", "prof", "vs", "et al", "esp", "resp")
+#: Their last words with the stop: a cheap look before the pattern runs.
+_ABBREVIATION_HINTS = tuple(f"{name.rsplit(' ', 1)[-1]}. " for name in _ABBREVIATIONS)
+_ABBREVIATION = re.compile(rf"\b({'|'.join(_ABBREVIATIONS)})\. ")
 
 
 def _split_sentences(text: str) -> list[_Sentence]:
@@ -1435,6 +1427,7 @@ _CHANNEL = re.compile(
     r"|\b(?:paste|post|put|write) (?:it |them |\w+ )?here\b|\binline\b"
     r"|\b(?:reply|respond) (?:\w+ ){0,4}?with\b"
 )
+_CHAT_APPS = ("slack", "teams", "discord", "whatsapp", "telegram", "signal")
 #: More channels, behind :data:`_CHANNEL_HINTS`: the end of a text being written, a file
 #: handed back, a link to fetch it from, an internal chat channel or a person's handle ("in
 #: #general", "to @jordan.k"), a chat app, "copy ... here".
@@ -1443,21 +1436,10 @@ _CHANNEL_MORE = re.compile(
     r"|\b(?:download|public|shareable|share|direct) (?:download )?links?\b"
     r"|\bhere in (?:the|this) chat\b|\bright here\b"
     r"|(?:^|\s)(?:in|into|to|on) (?:the )?[#@][a-z][\w.-]*"
-    r"|\b(?:on|via|over|in) (?:slack|teams|discord|whatsapp|telegram|signal)\b"
+    rf"|\b(?:on|via|over|in) (?:{'|'.join(_CHAT_APPS)})\b"
     r"|\b(?:copy|paste|post|put|write|dump|drop)\b[^.]{0,40}? here\b"
 )
-_CHANNEL_HINTS: tuple[str, ...] = (
-    "here",
-    "link",
-    "#",
-    "@",
-    " of ",
-    "slack",
-    "teams",
-    "discord",
-    "whatsapp",
-)
-_CHANNEL_HINTS += ("telegram", "signal")
+_CHANNEL_HINTS = ("here", "link", "#", "@", " of ", *_CHAT_APPS)
 
 
 def _channel(raw: str) -> bool:
@@ -2072,28 +2054,31 @@ _AI_ORDER = re.compile(
     rf"|has to|needs to)\b)"
     rf"{_ORDER_TAIL}"
 )
+_WHEN = ("when", "before", "after", "while", "once")
+#: What an AI addressed by its job is doing: "AI agents compiling listings: ...".
+_AI_JOBS = (
+    "compiling",
+    "sorting",
+    "writing",
+    "drafting",
+    "ranking",
+    "grading",
+    "scoring",
+    "checking",
+    "moderating",
+    "captioning",
+)
 #: More addresses, behind :data:`_AI_ORDER_HINTS`: "for the AI that sorts these letters \u2014",
 #: "to the AI who is reading the messages:", "Assistant, when you write the caption, do not
 #: ...", "AI agents compiling listings: ...".
 _AI_ORDER_MORE = re.compile(
     rf"(?:\b(?:for|to) (?:the|any|all|every) (?:[\w-]+ ){{0,2}}{_AI} (?:that|which|who)"
     rf" [^.:\u2014]{{0,60}}?[:,\u2014\u2013]"
-    rf"|(?:^|[\n.;>\[(\"]) ?{_AI}, (?=(?:when|before|after|while|once) (?:you|u) )"
-    rf"|\b{_AI} (?:compiling|sorting|writing|drafting|ranking|grading|scoring|checking"
-    rf"|moderating|captioning)\b[^.:\u2014]{{0,60}}?[:,\u2014\u2013])"
+    rf"|(?:^|[\n.;>\[(\"]) ?{_AI}, (?=(?:{'|'.join(_WHEN)}) (?:you|u) )"
+    rf"|\b{_AI} (?:{'|'.join(_AI_JOBS)})\b[^.:\u2014]{{0,60}}?[:,\u2014\u2013])"
     rf"{_ORDER_TAIL}"
 )
-_AI_ORDER_HINTS: tuple[str, ...] = (
-    " that ",
-    " which ",
-    " who ",
-    "when you",
-    "before you",
-    "after you",
-)
-_AI_ORDER_HINTS += ("while you", "once you", "when u", "compiling", "sorting", "writing")
-_AI_ORDER_HINTS += ("drafting", "ranking", "grading", "scoring", "checking", "moderating")
-_AI_ORDER_HINTS += ("captioning",)
+_AI_ORDER_HINTS = (" that ", " which ", " who ", "when u", *(f"{w} you" for w in _WHEN), *_AI_JOBS)
 
 
 def _ai_order(raw: str) -> bool:
@@ -2491,6 +2476,7 @@ _COMPLY = re.compile(
     r" (?:any |a |the )?(?:disclaimers?|warnings?|caveats?|safety notes?)\b"
     r"|\byou(?:'re| are) (?:now )?free now\b|\byou(?:'re| are) free from (?:your|the|all)\b"
 )
+_COMPLY_HINTS = ("sure", "free", "disclaimer", "warning", "caveat")
 
 #: String pieces: ``a = 'nap'`` assignments and quoted literals.
 _FRAGMENT = re.compile(r"\b([a-z]\d?) ?= ?['\"]([^'\"]{1,80})['\"]")
@@ -3100,13 +3086,7 @@ def _hits_addressed(
         hit("c.jb.over-safety", JB, 0.85 if "YOU" in everything else 0.5, "safety ranked lower")
     if cue(_EVASION, "EVA", "RSS"):
         hit("c.jb.evasion", JB if harm else EX if secrets else PI, 0.5, "filter evasion")
-    if (
-        "sure" in text
-        or "free" in text
-        or "disclaimer" in text
-        or "warning" in text
-        or "caveat" in text
-    ) and anywhere(_COMPLY.search):
+    if any(map(text.__contains__, _COMPLY_HINTS)) and anywhere(_COMPLY.search):
         hit("c.jb.comply", JB, 0.5, "compliance demanded up front")
     if {"RST", "RSS"} & everything and cue(_RULES_VOID, "RMV", "RST", "RSS"):
         hit("c.jb.rules-void", JB, 0.5, "rules declared not to apply")
