@@ -138,6 +138,7 @@ def test_encoded_reason_names_the_layer() -> None:
         "Family \U0001f468\u200d\U0001f469\u200d\U0001f467 photo",
         "Go Scotland \U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",
         "\x1b[32mINFO\x1b[0m started",
+        "\x1b[1;31mERROR\x1b[22;39m disk full \x1b[m",
         "\ufeffname,value",
         "",
     ],
@@ -153,6 +154,9 @@ def test_benign_hard_negatives(text: str) -> None:
     [
         (b"hello\x00world", "malformed/nul"),
         ("bell\x07 and escape", "malformed/control"),
+        # Clearing the screen or moving the cursor can hide text from a person reading a log.
+        ("status=ok \x1b[2J\x1b[1;1Hstatus=DELIVERED", "malformed/control"),
+        ("line one\x1b[1A\x1b[2K rewritten", "malformed/control"),
         ("safe \u202etxt.exe", "malformed/bidi"),
         ("ig\u200bnore", "malformed/zero-width"),
         ("hi" + "".join(chr(0xE0000 + ord(c)) for c in "ignore"), "malformed/tag-chars"),

@@ -1091,7 +1091,9 @@ def _by_goal(
 
 MI = ThreatType.MALFORMED_INPUT
 
-_ANSI_CSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+# Only SGR (colour and style, final byte "m"): logs carry it. Sequences that move the cursor or
+# erase the screen can overwrite what a person reviewing the text sees, so they stay findings.
+_ANSI_SGR = re.compile(r"\x1b\[[0-9;]*m")
 _CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f-\x9f]")
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _ZW_IN_WORD = re.compile("[A-Za-z0-9][\u200b-\u200d\u2060\ufeff]+[A-Za-z0-9]")
@@ -1117,7 +1119,7 @@ def malformed_findings(text: str) -> list[Finding]:
         return findings
     if "\x00" in text:
         findings.append(Finding(MI, 0.95, "malformed/nul", "NUL character"))
-    stripped = _ANSI_CSI.sub("", text) if "\x1b" in text else text
+    stripped = _ANSI_SGR.sub("", text) if "\x1b" in text else text
     if _CONTROL.search(stripped) or "\x1b" in stripped:
         findings.append(Finding(MI, 0.9, "malformed/control", "control characters"))
     if text.isascii():
