@@ -71,8 +71,15 @@ def out_of_fold(held: str) -> tuple[str, list[Scores], dict[Setting, list[str]]]
     and the verdicts of the combined detector at every setting of :data:`SETTINGS`."""
     rows = load(splits=("tune",))
     model = train([row for row in rows if row["file"] != held], split="tune")
+    return held, *sweep(model, [content(row) for row in rows if row["file"] == held])
+
+
+def sweep(
+    model: dict[str, Any], texts: list[bytes]
+) -> tuple[list[Scores], dict[Setting, list[str]]]:
+    """For ``texts``: the scores of the learned ``model`` alone, and the verdicts of the
+    combined detector (the rules and ``model``) at every setting of :data:`SETTINGS`."""
     scanner = Scanner(LearnedDetector.from_model(model, min_confidence=0.0), threshold=1.0)
-    mine = [content(row) for row in rows if row["file"] == held]
     verdicts: dict[Setting, list[str]] = {}
     # Every setting scans the same texts: the rules and the model run once per text.
     rules, learned = _RememberedRules(), _RememberedScores.from_model(model)
@@ -81,8 +88,8 @@ def out_of_fold(held: str) -> tuple[str, list[Scores], dict[Setting, list[str]]]
             learned, min_confidence=floor, veto_below=veto, rules=rules
         )
         combined = Scanner(detector, threshold=THRESHOLD)
-        verdicts[floor, veto] = [str(combined.scan(data).threat_type or "BENIGN") for data in mine]
-    return held, [strongest(scanner, data) for data in mine], verdicts
+        verdicts[floor, veto] = [str(combined.scan(data).threat_type or "BENIGN") for data in texts]
+    return [strongest(scanner, data) for data in texts], verdicts
 
 
 class _RememberedRules(RuleDetector):

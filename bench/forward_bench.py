@@ -1,0 +1,199 @@
+"""Forward: each retired blind set scored as it would have been while it was still blind.
+
+    .venv/bin/python bench/forward_bench.py            # the rounds of ROUNDS, 2 processes
+    .venv/bin/python bench/forward_bench.py --jobs 1
+
+A blind held-out set is looked at once and then retired into the tune split, where the next
+rule round reads it. Before that, the rules and the model had never seen it: the figures they
+gave it are what a writer in a new setting meets. This bench replays that for each round of
+:data:`ROUNDS`: the package as it stood at the round's commit (extracted from git, so this needs
+the repository's history) trains a model on the tune files that existed then and runs the
+rules, the model alone and the combined detector at every setting of the writer-out sweep
+(``writer_out_bench.SETTINGS``, run exactly) over the retired files. Rounds are printed one by
+one, then pooled, and the last lines name the setting the rule of docs/security.md picks on the
+pooled line, and the shipped one.
+
+Why next to ``writer_out_bench.py``: leaving one writer out gives the model an unseen writer but
+not the rules, which were written while reading every tune file; this line gives both an unseen
+writer, with fewer rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from security_bench import FP_TARGET, content, load
+from writer_out_bench import (
+    _LEARNED_OR_BENIGN,
+    SETTINGS,
+    SHIPPED,
+    Setting,
+    _setting_name,
+    choose,
+    predicted,
+    strongest,
+    sweep,
+    table,
+)
+
+import m2m_session
+from m2m_session.security import Scanner
+from m2m_session.security.training import LEARNED_TYPES, train
+
+BENCH = Path(__file__).resolve().parent
+REPOSITORY = BENCH.parent
+
+
+@dataclass(frozen=True)
+class Round:
+    """A retired blind set, with what had been built while it was blind."""
+
+    name: str
+    #: The commit whose rules had not yet read ``tested`` (its last before they were retired).
+    commit: str
+    #: The files the blind set became in the tune split.
+    tested: tuple[str, ...]
+    #: The tune files that existed at ``commit``: what that round's model was trained on.
+    trained_on: tuple[str, ...]
+
+
+def _tune(first: int, last: int) -> tuple[str, ...]:
+    return ("corpus.jsonl", *(f"tune{n}.jsonl" for n in range(first, last + 1)))
+
+
+ROUNDS = (
+    Round(
+        "sixth blind set (heldout8-10)",
+        "2cb2dce",
+        ("tune19.jsonl", "tune20.jsonl", "tune21.jsonl"),
+        _tune(2, 18),
+    ),
+    Round(
+        "seventh blind set (heldout11-13)",
+        "e096935",
+        ("tune22.jsonl", "tune23.jsonl", "tune24.jsonl"),
+        _tune(2, 21),
+    ),
+)
+
+
+def replay(index: int) -> dict[str, Any]:
+    """Run in a child whose ``m2m_session`` is round ``index``'s: labels, the rules' and the
+    model's strongest scores and the combined verdicts per setting, for the tested rows."""
+    if not Path(m2m_session.__file__).is_relative_to(Path(os.environ["M2M_FORWARD_PACKAGE"])):
+        raise SystemExit(f"replay imported {m2m_session.__file__}, not the round's package")
+    chosen = ROUNDS[index]
+    rows = [row for row in load(splits=("tune",)) if row["label"] in _LEARNED_OR_BENIGN]
+    model = train([row for row in rows if row["file"] in chosen.trained_on], split="tune")
+    tested = [row for row in rows if row["file"] in chosen.tested]
+    texts = [content(row) for row in tested]
+    learned, verdicts = sweep(model, texts)
+    rules = Scanner()
+    return {
+        "labels": [row["label"] for row in tested],
+        "rules": [strongest(rules, data) for data in texts],
+        "learned": learned,
+        "verdicts": [[floor, veto, guesses] for (floor, veto), guesses in verdicts.items()],
+    }
+
+
+def extract(commit: str, into: Path) -> Path:
+    """The ``m2m_session`` package of ``commit``, unpacked under ``into``."""
+    try:
+        archive = subprocess.run(
+            ["git", "-C", str(REPOSITORY), "archive", "--format=tar", commit, "m2m_session"],
+            check=True,
+            capture_output=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError) as error:
+        detail = getattr(error, "stderr", b"") or b""
+        raise SystemExit(
+            f"cannot read commit {commit} from git ({detail.decode(errors='replace').strip()}):"
+            " this bench needs a clone with the project's history"
+        ) from error
+    target = into / commit
+    target.mkdir(parents=True)
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(target, filter="data")
+    return target
+
+
+def run_round(index: int, package: Path) -> dict[str, Any]:
+    """Round ``index`` in a child process that imports the package from ``package``."""
+    environment = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join((str(package), str(BENCH))),
+        M2M_FORWARD_PACKAGE=str(package),
+    )
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--replay", str(index)],
+        check=True,
+        stdout=subprocess.PIPE,
+        env=environment,
+    )
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=2, help="rounds run at once")
+    parser.add_argument("--replay", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.replay is not None:
+        json.dump(replay(args.replay), sys.stdout)
+        return 0
+    with tempfile.TemporaryDirectory() as scratch:
+        packages = [extract(chosen.commit, Path(scratch)) for chosen in ROUNDS]
+        for chosen in ROUNDS:
+            print(f"{chosen.name}: training on {len(chosen.trained_on)} files at {chosen.commit}")
+        with ThreadPoolExecutor(args.jobs) as pool:
+            results = list(pool.map(run_round, range(len(ROUNDS)), packages))
+    header = "".join(f"{str(t)[:6]:>7}" for t in LEARNED_TYPES)
+    pooled: dict[str, list[Any]] = {"labels": [], "rules": [], "learned": []}
+    combined: dict[Setting, list[str]] = {}
+    for chosen, result in zip(ROUNDS, results, strict=True):
+        for key, values in pooled.items():
+            values.extend(result[key])
+        verdicts = {(floor, veto): guesses for floor, veto, guesses in result["verdicts"]}
+        for setting, guesses in verdicts.items():
+            combined.setdefault(setting, []).extend(guesses)
+        print(f"\n{chosen.name}: {', '.join(chosen.tested)}")
+        print(f"{'recall / benign FP':<36}{header}   FP rate (≤ {FP_TARGET})  slack")
+        _lines(result["labels"], result["rules"], result["learned"], verdicts)
+    labels = pooled["labels"]
+    print(f"\n{'pooled recall / benign FP':<36}{header}   FP rate (≤ {FP_TARGET})  slack")
+    _lines(labels, pooled["rules"], pooled["learned"], combined)
+    chosen_setting = choose(labels, combined)
+    print()
+    table(f"chosen: {_setting_name(chosen_setting)}", labels, combined[chosen_setting])
+    table(f"shipped: {_setting_name(SHIPPED)}", labels, combined[SHIPPED])
+    return 0
+
+
+def _lines(
+    labels: list[str],
+    rules: list[dict[str, float]],
+    learned: list[dict[str, float]],
+    combined: dict[Setting, list[str]],
+) -> None:
+    """The rules, the model alone and every setting of the sweep, a line each."""
+    table("rules", labels, [predicted([r]) for r in rules])
+    table("learned alone", labels, [predicted([s]) for s in learned])
+    for setting in SETTINGS:
+        table(_setting_name(setting), labels, combined[setting])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
