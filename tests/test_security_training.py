@@ -481,8 +481,10 @@ def test_combined_admits_the_model_from_its_minimum() -> None:
     strong = RulesAndModelDetector(_flat_model(bias=-1.0, trigger_weight=8.0))  # ~0.999
     [finding] = strong.detect(text)
     assert (finding.threat_type, finding.detector) == (ThreatType.JAILBREAK, "learned/jailbreak")
-    weak = RulesAndModelDetector(_flat_model(bias=-1.0, trigger_weight=3.0))  # ~0.88: too low
+    weak = RulesAndModelDetector(_flat_model(bias=-1.0, trigger_weight=2.0))  # ~0.73: too low
     assert weak.detect(text) == []
+    strict = RulesAndModelDetector(_flat_model(bias=-1.0, trigger_weight=8.0), min_confidence=1.0)
+    assert strict.detect(text) == []
     unloaded = RulesAndModelDetector(LearnedDetector(Path("missing.json")))
     assert not unloaded.loaded
     with pytest.raises(ModelNotLoadedError):

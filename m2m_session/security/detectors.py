@@ -453,16 +453,17 @@ class DetectorRegistry:
 
 
 #: In :func:`combined_detector`, the learned model speaks only at this confidence or above.
-COMBINED_LEARNED_MIN_CONFIDENCE = 0.95
+COMBINED_LEARNED_MIN_CONFIDENCE = 0.8
 #: In :func:`combined_detector`, the rules' injection, jailbreak and exfiltration findings are
 #: dropped when the learned model gives every one of those types less than this: the rules
 #: fire on attack words, the model weighs the whole text.
-COMBINED_VETO_BELOW = 0.1
-# Both chosen on the tune split alone (bench/writer_out_bench.py: each of twenty-one writers'
-# files scored by a model trained on the other twenty, the combined detector run exactly at
-# every setting, pooled), by a rule written down before the sweep ran: the setting whose
-# smallest slack over the four targets is largest (recall 0.935 / 0.944 / 0.935, false
-# positives 1.4 %; the previous choice, 0.97 and 0.1: 0.922 / 0.938 / 0.927, 1.2 %).
+COMBINED_VETO_BELOW = 0.2
+# Both chosen by a rule written down before the sweep ran (docs/security.md): the setting whose
+# smallest slack over the four targets is largest on the forward line (bench/forward_bench.py:
+# the last two retired blind sets, each scored by the rules and a model as they stood while it
+# was blind). There: recall 0.967 / 0.971 / 0.858, false positives 2.8 %; the previous choice,
+# 0.95 and 0.1, 0.908 / 0.929 / 0.750 with 2.0 %. Leaving one writer out, where the rules are
+# in sample, had favoured the rules.
 
 
 class RulesAndModelDetector(CombinedDetector):
