@@ -81,7 +81,7 @@ ROUNDS = (
     ),
     Round(
         "seventh blind set (heldout11-13)",
-        "e096935",
+        "546be69",
         ("tune22.jsonl", "tune23.jsonl", "tune24.jsonl"),
         _tune(2, 21),
     ),
