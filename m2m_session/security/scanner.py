@@ -75,6 +75,9 @@ _MAX_ARGUMENT_BYTES = 1 << 20
 _SEPARATOR = "\n|||\n"
 
 _MI = ThreatType.MALFORMED_INPUT
+_ATTACKS = frozenset(
+    {ThreatType.PROMPT_INJECTION, ThreatType.JAILBREAK, ThreatType.DATA_EXFILTRATION}
+)
 _SOURCE_NOTE = {
     "base64": " in Base64",
     "url": " in URL-encoded text",
@@ -249,6 +252,21 @@ class Scanner:
         if not ordered:
             return ScanResult.clean()
         top = ordered[0]
+        if top.threat_type is _MI:
+            # Zero-width, tag or control characters are how an attack was hidden, not what it
+            # is for (as with Base64): an attack found at the threshold names the result.
+            attack = next(
+                (
+                    finding
+                    for finding in ordered
+                    if finding.threat_type in _ATTACKS and finding.confidence >= self.threshold
+                ),
+                None,
+            )
+            if attack is not None:
+                ordered.remove(attack)
+                ordered.insert(0, attack)
+                top = attack
         safe = top.confidence < self.threshold
         return ScanResult(
             scanned=True,
