@@ -91,7 +91,8 @@ ROUNDS = (
 def replay(index: int) -> dict[str, Any]:
     """Run in a child whose ``m2m_session`` is round ``index``'s: labels, the rules' and the
     model's strongest scores and the combined verdicts per setting, for the tested rows."""
-    if not Path(m2m_session.__file__).is_relative_to(Path(os.environ["M2M_FORWARD_PACKAGE"])):
+    package = os.environ.get("M2M_FORWARD_PACKAGE")
+    if package is None or not Path(m2m_session.__file__).is_relative_to(Path(package)):
         raise SystemExit(f"replay imported {m2m_session.__file__}, not the round's package")
     chosen = ROUNDS[index]
     rows = [row for row in load(splits=("tune",)) if row["label"] in _LEARNED_OR_BENIGN]
@@ -125,7 +126,10 @@ def extract(commit: str, into: Path) -> Path:
     target = into / commit
     target.mkdir(parents=True)
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(target, filter="data")
+        if hasattr(tarfile, "data_filter"):  # Python 3.11.4 and later
+            tar.extractall(target, filter="data")
+        else:  # our own archive, from git
+            tar.extractall(target)
     return target
 
 
@@ -157,7 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         packages = [extract(chosen.commit, Path(scratch)) for chosen in ROUNDS]
         for chosen in ROUNDS:
-            print(f"{chosen.name}: training on {len(chosen.trained_on)} files at {chosen.commit}")
+            print(
+                f"{chosen.name}: training on {len(chosen.trained_on)} files at {chosen.commit}",
+                flush=True,
+            )
         with ThreadPoolExecutor(args.jobs) as pool:
             results = list(pool.map(run_round, range(len(ROUNDS)), packages))
     header = "".join(f"{str(t)[:6]:>7}" for t in LEARNED_TYPES)

@@ -52,8 +52,10 @@ class ScanResult:
     """The outcome of one scan.
 
     ``safe`` is false when a finding reaches the scanner's threshold; ``threat_type`` and
-    ``confidence`` are then those of the strongest finding (``None`` / the strongest sub-threshold
-    confidence when safe). ``details`` holds every finding, strongest first.
+    ``confidence`` are then those of the strongest finding, or of an attack at the threshold
+    that characters reported as malformed were hiding (``None`` / the strongest sub-threshold
+    confidence when safe). ``details`` holds every finding, the one named first, then strongest
+    first.
     """
 
     scanned: bool
