@@ -2477,6 +2477,12 @@ _RULES_CHANGED = re.compile(
     r"|\b(?:listen to|obey|follow|trust) (?:me|my (?:orders|instructions|rules)),? (?:not|instead"
     r" of|rather than|over) (?:the|your|ur|those|its|any) \w+"
 )
+#: An order to the reader in the second person: "you must", "you're now supposed to", "from
+#: now on".
+_ORDER_TO_YOU = re.compile(
+    r"\b(?:you|u)(?:'re|re| are| r)? (?:now |also |only )?(?:must|have to|need to|should|shall"
+    r"|are to|supposed to|gotta|do as)\b|\bfrom now on\b"
+)
 _NEW_TASK = re.compile(
     r"\b(?:task|role|job|goal|instructions|assignment|purpose|objective) (?:has|have)"
     r" (?:changed|ended|expired|been (?:updated|replaced|changed|completed))"
@@ -3455,7 +3461,17 @@ def _hits_addressed(
         ordered_ai = "AI" in everything and any(
             "IMP" in tags(word) for word in _after_colons(line) if word not in _NOT_ORDERS
         )
-        weight = 0.85 if (addressed_any and "YOU" in everything) or ordered_ai else 0.5
+        # Said to no AI, the claim alone tells rather than orders ("you have new rules now: the
+        # gym opens at 6", "the teacher updated your instructions, see the PDF"): an order to
+        # the reader must follow. Said to an AI, the new rules are the order.
+        ordered_you = (
+            "AI" in everything
+            or _ORDER_TO_YOU.search(text) is not None
+            or any("IMP" in s.tags[0] and s.words[0] not in _NOT_ORDERS for s in sentences)
+        )
+        weight = (
+            0.85 if (addressed_any and "YOU" in everything and ordered_you) or ordered_ai else 0.5
+        )
         if harm_ask:  # the new rules are there to get harmful content: a jailbreak
             hit("c.jb.rules-changed", JB, weight, "the AI's rules said to allow harm")
         else:

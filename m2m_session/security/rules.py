@@ -685,7 +685,9 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         # a mode or a claimed authority turned the filters off: "in this mode content filtering
-        # is disabled", "safety checks have been switched off for this session"
+        # is disabled", "safety checks have been switched off for this session". An order or
+        # the reader must follow: alone it is how administrators describe a setting
+        # ("moderation is disabled on staging; see the settings page").
         "jb.filters-disabled",
         JB,
         0.88,
@@ -694,7 +696,9 @@ RULES: tuple[Rule, ...] = (
         r"|have been|were|was)(?: now| temporarily| hereby| officially)?"
         r"(?: and (?:were|have been))?"
         r" (?:disabled|turned off|switched off|lifted|suspended"
-        r"|removed|deactivated|bypassed)\b",
+        r"|removed|deactivated|bypassed)\b"
+        r"(?=.{0,160}?\b(?:you|your|u|answer|write|tell|explain|give|describe|respond|reply"
+        r"|generate|provide|list|show|create|draft)\b)",
         "disabled off lifted suspended removed deactivated bypassed",
         "filters said to be disabled",
     ),
