@@ -33,23 +33,22 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from security_bench import FP_TARGET, content, load
+from security_bench import content, load
 from writer_out_bench import (
     _LEARNED_OR_BENIGN,
-    SETTINGS,
     SHIPPED,
     Setting,
     _setting_name,
     choose,
-    predicted,
     strongest,
     sweep,
+    sweep_tables,
     table,
 )
 
 import m2m_session
 from m2m_session.security import Scanner
-from m2m_session.security.training import LEARNED_TYPES, train
+from m2m_session.security.training import train
 
 BENCH = Path(__file__).resolve().parent
 REPOSITORY = BENCH.parent
@@ -167,7 +166,6 @@ def main(argv: list[str] | None = None) -> int:
             )
         with ThreadPoolExecutor(args.jobs) as pool:
             results = list(pool.map(run_round, range(len(ROUNDS)), packages))
-    header = "".join(f"{str(t)[:6]:>7}" for t in LEARNED_TYPES)
     pooled: dict[str, list[Any]] = {"labels": [], "rules": [], "learned": []}
     combined: dict[Setting, list[str]] = {}
     for chosen, result in zip(ROUNDS, results, strict=True):
@@ -177,29 +175,17 @@ def main(argv: list[str] | None = None) -> int:
         for setting, guesses in verdicts.items():
             combined.setdefault(setting, []).extend(guesses)
         print(f"\n{chosen.name}: {', '.join(chosen.tested)}")
-        print(f"{'recall / benign FP':<36}{header}   FP rate (≤ {FP_TARGET})  slack")
-        _lines(result["labels"], result["rules"], result["learned"], verdicts)
+        sweep_tables(
+            "recall / benign FP", result["labels"], result["rules"], result["learned"], verdicts
+        )
     labels = pooled["labels"]
-    print(f"\n{'pooled recall / benign FP':<36}{header}   FP rate (≤ {FP_TARGET})  slack")
-    _lines(labels, pooled["rules"], pooled["learned"], combined)
+    print()
+    sweep_tables("pooled recall / benign FP", labels, pooled["rules"], pooled["learned"], combined)
     chosen_setting = choose(labels, combined)
     print()
     table(f"chosen: {_setting_name(chosen_setting)}", labels, combined[chosen_setting])
     table(f"shipped: {_setting_name(SHIPPED)}", labels, combined[SHIPPED])
     return 0
-
-
-def _lines(
-    labels: list[str],
-    rules: list[dict[str, float]],
-    learned: list[dict[str, float]],
-    combined: dict[Setting, list[str]],
-) -> None:
-    """The rules, the model alone and every setting of the sweep, a line each."""
-    table("rules", labels, [predicted([r]) for r in rules])
-    table("learned alone", labels, [predicted([s]) for s in learned])
-    for setting in SETTINGS:
-        table(_setting_name(setting), labels, combined[setting])
 
 
 if __name__ == "__main__":

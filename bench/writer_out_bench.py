@@ -165,6 +165,22 @@ def table(title: str, labels: list[str], guesses: list[str]) -> None:
     print(f"{title:<36}{cells}   {fp / benign:6.3f} ({fp:>3}/{benign})  {least:+6.2f}  {verdict}")
 
 
+def sweep_tables(
+    title: str,
+    labels: list[str],
+    rules: list[Scores],
+    learned: list[Scores],
+    combined: dict[Setting, list[str]],
+) -> None:
+    """A heading, then a :func:`table` line for the rules, the model alone and every setting."""
+    header = "".join(f"{str(t)[:6]:>7}" for t in LEARNED_TYPES)
+    print(f"{title:<36}{header}   FP rate (≤ {FP_TARGET})  slack")
+    table("rules", labels, [predicted([r]) for r in rules])
+    table("learned alone", labels, [predicted([s]) for s in learned])
+    for setting in SETTINGS:
+        table(_setting_name(setting), labels, combined[setting])
+
+
 def choose(labels: list[str], verdicts: dict[Setting, list[str]]) -> Setting:
     """The setting with the largest smallest slack; then fewer false positives, higher floor."""
 
@@ -211,12 +227,8 @@ def main(argv: list[str] | None = None) -> int:
             guesses.append(by_file[name][setting][positions[name]])
         positions[name] += 1
     labels = [row["label"] for row in rows]
-    header = "".join(f"{str(t)[:6]:>7}" for t in LEARNED_TYPES)
-    print(f"\n{'pooled recall / benign FP':<36}{header}   FP rate (≤ {FP_TARGET})  slack")
-    table("rules", labels, [predicted([r]) for r in rule_scores])
-    table("learned alone", labels, [predicted([s]) for s in oof])
-    for setting in SETTINGS:
-        table(_setting_name(setting), labels, combined[setting])
+    print()
+    sweep_tables("pooled recall / benign FP", labels, rule_scores, oof, combined)
     chosen = choose(labels, combined)
     print()
     table(f"chosen: {_setting_name(chosen)}", labels, combined[chosen])
