@@ -73,16 +73,22 @@ def _tune(first: int, last: int) -> tuple[str, ...]:
 
 ROUNDS = (
     Round(
-        "sixth blind set (heldout8-10)",
+        "fifth blind set (heldout8-10)",
         "2cb2dce",
         ("tune19.jsonl", "tune20.jsonl", "tune21.jsonl"),
         _tune(2, 18),
     ),
     Round(
-        "seventh blind set (heldout11-13)",
+        "sixth blind set (heldout11-13)",
         "546be69",
         ("tune22.jsonl", "tune23.jsonl", "tune24.jsonl"),
         _tune(2, 21),
+    ),
+    Round(
+        "seventh blind set (heldout14-16)",
+        "8bef3fa",
+        ("tune25.jsonl", "tune26.jsonl", "tune27.jsonl"),
+        _tune(2, 24),
     ),
 )
 
