@@ -48,7 +48,7 @@ from m2m_session.security.training import LEARNED_TYPES, train
 
 THRESHOLD = 0.8
 SWEEP = (0.8, 0.85, 0.9, 0.92, 0.95, 0.97)
-VETOES = (0.1, 0.2, 0.3, 0.4, 0.5)
+VETOES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 #: (admission floor, veto) pairs; a veto of 0.0 never fires (no score is below it).
 SETTINGS = tuple((floor, veto) for floor in SWEEP for veto in (0.0, *VETOES))
 SHIPPED = (COMBINED_LEARNED_MIN_CONFIDENCE, COMBINED_VETO_BELOW)
