@@ -457,13 +457,12 @@ COMBINED_LEARNED_MIN_CONFIDENCE = 0.8
 #: In :func:`combined_detector`, the rules' injection, jailbreak and exfiltration findings are
 #: dropped when the learned model gives every one of those types less than this: the rules
 #: fire on attack words, the model weighs the whole text.
-COMBINED_VETO_BELOW = 0.2
+COMBINED_VETO_BELOW = 0.4
 # Both chosen by a rule written down before the sweep ran (docs/security.md): the setting whose
 # smallest slack over the four targets is largest on the forward line (bench/forward_bench.py:
-# the last two retired blind sets, each scored by the rules and a model as they stood while it
-# was blind). There: recall 0.967 / 0.971 / 0.858, false positives 2.8 %; the previous choice,
-# 0.95 and 0.1, 0.908 / 0.929 / 0.750 with 2.0 %. Leaving one writer out, where the rules are
-# in sample, had favoured the rules.
+# the last three retired blind sets, each scored by the rules and a model as they stood while
+# it was blind). There: recall 0.942 / 0.956 / 0.869, false positives 2.2 % (20 of 900); the
+# previous choice, 0.8 and 0.2, 0.961 / 0.958 / 0.872 with 3.1 %.
 
 
 class RulesAndModelDetector(CombinedDetector):
