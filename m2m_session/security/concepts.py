@@ -20,6 +20,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass
+from itertools import pairwise
 
 from m2m_session.codes import ThreatType
 
@@ -157,7 +158,8 @@ _LEXICON: dict[str, tuple[str, str]] = {
         " lectures policy policies programming norms confines shackles regles restricciones"
         " limites filtros reglas"
         " politicas einschrankungen regeln grenzen restricoes limitacoes regras regole limiti"
-        " restrizioni restrizione richtlinien rulez regels zasad zasady zasadach regel",
+        " restrizioni restrizione richtlinien rulez regels zasad zasady zasadach regel regra"
+        " regla filtro",
         "restric guideline limitac restriz ogranicz",
     ),
     "RSS": (
@@ -166,7 +168,7 @@ _LEXICON: dict[str, tuple[str, str]] = {
         " disclaimers disclaimer filtros filtri eticos eticas etico etica censura zensur ethik"
         " ethique"
         " sicherheit sicherheitsrichtlinien securite caution inhaltsrichtlinien inhaltsrichtlinie"
-        " seguridad seguranca sicurezza morale inhaltsfilter filterz",
+        " seguridad seguranca sicurezza morale inhaltsfilter filterz filtro",
         "censor censur ethic moral guardrail safeguard sicherheit zensur etic ethisch bezpiecz",
     ),
     # restriction removed
@@ -175,7 +177,8 @@ _LEXICON: dict[str, tuple[str, str]] = {
         " abolished suspended uninstalled torn lifted relax drop dropped bypass circumvent"
         " deactivated deactivate unlocked irrelevant waived waive exempt exempted escaped sin"
         " ohne sans senza sem aucune aucun walang tanpa"
-        " ningun ninguna keine keinen nessun nessuna deaktiviert desactivado desactivada"
+        " ningun ninguna nenhum nenhuma keine keinen nessun nessuna deaktiviert desactivado"
+        " desactivada"
         " desativado disattivato throw liberee liberees libere liberada liberado liberata"
         " bez zonder revoked rescinded"
         " liberato befreit frei libre desativadas desativada desativados desactivadas"
@@ -185,7 +188,8 @@ _LEXICON: dict[str, tuple[str, str]] = {
     # jailbreak persona / mode words
     "JBW": (
         "uncensored unfiltered unrestricted jailbroken godmode unaligned amoral"
-        " machiavellian unbound unchained limitless lawless unzensiert unzensierte",
+        " machiavellian unbound unchained limitless lawless unzensiert unzensierte nolimits"
+        " norules nofilter nofilters",
         "uncensor unfilter unrestrict jailbroke unzensi",
     ),
     # mode words that only count near AI or safety words
@@ -212,7 +216,8 @@ _LEXICON: dict[str, tuple[str, str]] = {
         " pickpocket pickpockets pickpocketing poisoned underage falsify falsifies falsifying"
         " falsified smuggle smuggles smuggling smuggled illegal illegally evading breathalyzer"
         " breathalyser drogas droga drogen droghe spoof spoofing suppressor"
-        " suppressors undetectable",
+        " suppressors undetectable torture flamethrower bribe bribing bribery amphetamine"
+        " amphetamines steroid steroids deepfake",
         "explosiv methamph bioweap ransomw keylog counterfeit untraceab launder",
     ),
     # asking for how-to content
@@ -263,7 +268,9 @@ _LEXICON: dict[str, tuple[str, str]] = {
         "passport passports iban ibans ssn ssns birthdates salaries diagnoses incomes income"
         " nationality nationalities kreditkartendaten bankdaten bankverbindung bankverbindungen"
         " adresses direcciones enderecos indirizzi adressen geburtsdaten passeport pasaporte"
-        " passaporte reisepass passaporto grades noten disability disabilities accommodations",
+        " passaporte reisepass passaporto grades noten disability disabilities accommodations"
+        # health data
+        " prescriptions medications diagnosis gesundheitsdaten diagnosen medikamente",
         "",
     ),
     # a qualifier that makes what follows private: "the embargoed draft", "internal notes"
@@ -288,7 +295,7 @@ _LEXICON: dict[str, tuple[str, str]] = {
         "guests guest gaste gasten huespedes hospedes ospiti tenants residents donors donateurs"
         " donantes members mitglieder membres miembros membros players customers clients"
         " clientes kunden passengers passageiros pasajeros participants applicants subscribers"
-        " abonnes suscriptores abonnenten employees staff patients students volunteers"
+        " abonnes suscriptores abonnenten employees staff patients students volunteers volunteer"
         " attendees authors writers reviewers users people travellers travelers inquilinos"
         " locataires mieter pacientes patienten reporters journalists colleagues coworkers"
         " editors contributors passagers passenger tenant donor member player participant"
@@ -1352,6 +1359,54 @@ _OWN = re.compile(
     rf"|\b(?:my|our) (?:own )?(?:earlier|previous|prior|last|old|original) {_INSTRUCTION_NOUN}"
     r" (?:about|on|regarding|for)\b"
 )
+#: A dialog on a screen, not an AI's prompt: "ignore the pairing prompt", "the 'ignore previous
+#: keybinds?' prompt that popped up", "skip the update prompt".
+_UI_BEFORE = re.compile(
+    r"\b(?:pairing|login|log-?in|sign-?in|password|passcode|pin|update|upgrade|install(?:er)?"
+    r"|cookies?|uac|sudo|permissions?|confirmation|consent|save|restart|reboot|download|popup"
+    r"|pop-?up|firmware|bluetooth|wi-?fi|setup|dialog|bios|boot|shell|command"
+    r"|location|notification|privacy|crash|error|migration|sync)\W{0,3} $"
+)
+_UI_AFTER = re.compile(
+    r"prompts?\b(?! (?:injection|engineering|(?:you|i) (?:gave|were)))"
+    r"(?: (?:that|which) (?:pops?|popped|appears?|appeared|shows?|showed|comes? up|came up"
+    r"|keeps? (?:popping|showing|appearing))\b)?"
+)
+_UI_POPS = re.compile(r"prompts? (?:that|which) \w")
+
+
+def _ui_prompt(raw: str) -> bool:
+    """Whether a "prompt" in ``raw`` is a dialog on a screen (see :data:`_UI_BEFORE`)."""
+    at = raw.find("prompt")
+    while at >= 0:
+        after = _UI_AFTER.match(raw, at)
+        if after is not None and (
+            _UI_BEFORE.search(raw, max(0, at - 26), at) is not None
+            or (_UI_POPS.match(raw, at) is not None and after.end() > at + 14)
+        ):
+            return True
+        at = raw.find("prompt", at + 6)
+    return False
+
+
+#: A thing that will forget or ignore (said of a device, not to an AI): "the robot will forget
+#: all previous instructions", "the app then ignores earlier settings".
+_MODAL_FORGETS = re.compile(
+    r"\b(?:will|would|may|might|can|could|then|also)(?: now| also| then)? (?:forget|forgets"
+    r"|ignore|ignores|discard|discards|erase|erases|lose|loses)\b"
+)
+_THING_SUBJECT = re.compile(r"\b(?:it|this|that|the [\w-]+|your [\w-]+)(?: [\w-]+)? $")
+
+
+def _thing_forgets(raw: str) -> bool:
+    """Whether a device or a thing (not "you") will forget or ignore something."""
+    for match in _MODAL_FORGETS.finditer(raw):
+        if _THING_SUBJECT.search(raw, max(0, match.start() - 40), match.start()) is not None:
+            return True
+    return False
+
+
+_MODAL_HINTS = (" will ", " would ", " may ", " might ", " can ", " could ", " then ", " also ")
 #: Configuration: a flag "overrides the default prompt" (but not "your default programming").
 _DEFAULT = re.compile(r"(?<!your )\bdefaults?\b")
 #: A passive description: "long prompts get ignored", "the rules were skipped".
@@ -1424,10 +1479,14 @@ def benign_override(raw: str, to_you: bool) -> bool:
     :data:`_HUMAN_AUDIENCE`), or a default being configured."""
     if _OWN.search(raw):
         return True
+    if "prompt" in raw and _ui_prompt(raw):
+        return True
     if "default" in raw and _DEFAULT.search(raw):
         return True
     if to_you:
         return False
+    if any(map(raw.__contains__, _MODAL_HINTS)) and _thing_forgets(raw):
+        return True  # "the robot will forget its Wi-Fi password and all previous instructions"
     if _LOCATED.search(raw) is not None:
         return True
     if any(map(raw.__contains__, _TOPICAL_HINTS)) and _TOPICAL.search(raw) is not None:
@@ -1482,8 +1541,87 @@ def _innocent_override(sentence: _Sentence, at: int) -> bool:
 _RMV_BEFORE = frozenset(
     {"no", "without", "zero", "sin", "ohne", "sans", "senza", "sem", "aucune", "aucun", "bez"}
     | {"zonder"}
-    | {"ningun", "ninguna", "keine", "keinen", "nessun", "nessuna"}
+    | {"ningun", "ninguna", "keine", "keinen", "nessun", "nessuna", "nenhum", "nenhuma"}
 )
+
+
+#: Devices people jailbreak: "a jailbroken iPhone", "jailbreaking my Switch", "the 3DS is
+#: jailbroken" are about the device, not the AI.
+_DEVICES = frozenset(
+    {"phone", "phones", "iphone", "iphones", "ipad", "ipads", "ios", "device", "devices"}
+    | {"console", "consoles", "switch", "ps3", "ps4", "ps5", "psp", "vita", "3ds", "wii", "xbox"}
+    | {"kindle", "firestick", "router", "tablet", "tablets", "appletv", "watch", "handset"}
+)
+
+
+def _jailbroken_device(sentence: _Sentence, at: int) -> bool:
+    """Whether the persona word at ``at`` is "jailbroken" said of a device."""
+    words = sentence.words
+    return words[at].startswith("jailbr") and not _DEVICES.isdisjoint(
+        words[max(0, at - 4) : at + 4]
+    )
+
+
+_ON_OWN = frozenset({"on my", "for my", "on our", "for our"})
+
+
+_ASK_OF = frozenset(
+    {"ask", "asks", "asking", "asked", "tell", "tells", "telling", "told", "get", "gets"}
+    | {"getting", "make", "makes", "making", "convince", "convincing", "trick", "tricking"}
+)
+#: The AI in the third person: "asking them to role-play an AI with no rules".
+_IT = frozenset({"it", "them", "chatbots", "bots", "models", "assistants", "the"})
+
+
+def _asked_of_it(sentence: _Sentence, at: int) -> bool:
+    """Whether the words before ``at`` ask *it* or *them* (an AI talked about, not to):
+    "people try to jailbreak chatbots by asking them to role-play an AI with no rules"."""
+    words = sentence.words
+    for i in range(max(0, at - 12), at - 1):
+        if words[i] in _ASK_OF and words[i + 1] in _IT and "to" in words[i + 2 : i + 5]:
+            return all("YOU" not in found for found in sentence.tags[i + 1 : at])
+    return False
+
+
+#: A note to a human translator (no AI named anywhere in the text).
+_HUMAN_TRANSLATOR = re.compile(
+    r"\b(?:notes? (?:for|to) (?:the |our )?translators?|translators?'? notes?|dear translators?"
+    r"|translators?:)"
+)
+#: A text that opens by calling a group of people: what follows is said to them.
+_PEOPLE_CALLED = re.compile(
+    r"(?:(?:hi|hello|hey|ok|okay|right|alright|dear) )?(?:class|team|everyone|everybody"
+    r"|students|folks|kids|guys|all|friends|colleagues|parents|players|members|y'all|staff"
+    r"|volunteers|crew|squad|people),"
+)
+
+
+_INSTEAD_OF = ["instead", "of"]
+#: Who a leak is reported to: "if a password leaked, change it and tell security".
+_TEAMS = frozenset(
+    {"security", "helpdesk", "soc", "infosec", "compliance", "manager", "supervisor"}
+)
+
+
+def _tells_team(sentence: _Sentence, at: int, tag: str) -> bool:
+    """Whether the reveal verb at ``at`` tells a security or IT team about a secret named
+    before it (a report of a leak, not a leak)."""
+    words = sentence.words
+    if _TEAMS.isdisjoint(words[at + 1 : at + 4]):
+        return False
+    return all(j < at for j in _positions(sentence, tag))
+
+
+_NEGATION_BEFORE = re.compile(r"\b(?:never|not|don't|dont|do not|no)\b(?: [\w-]+)?\s*$")
+
+
+def _unnegated(pattern: re.Pattern[str], text: str) -> bool:
+    """Whether ``pattern`` matches ``text`` somewhere not right after a negation ("never
+    e-mail unredacted copies" forbids what it names)."""
+    return any(
+        _NEGATION_BEFORE.search(text, max(0, match.start() - 24), match.start()) is None
+        for match in pattern.finditer(text)
+    )
 
 
 def _removal(sentence: _Sentence, restriction: str, window: int) -> int | None:
@@ -1491,7 +1629,13 @@ def _removal(sentence: _Sentence, restriction: str, window: int) -> int | None:
     prepositions such as "no" or "without")."""
     if "RMV" not in sentence.present or restriction not in sentence.present:
         return None
-    targets = _positions(sentence, restriction)
+    words = sentence.words
+    # the speaker's own life: "no restrictions on my diet this weekend", "no limits for our kids"
+    targets = [
+        j
+        for j in _positions(sentence, restriction)
+        if " ".join(words[j + 1 : j + 3]) not in _ON_OWN
+    ]
     for i in _positions(sentence, "RMV"):
         after = sentence.words[i] in _RMV_BEFORE
         if any(
@@ -1526,9 +1670,15 @@ def _sends_data(sentence: _Sentence) -> frozenset[str]:
     when nothing private is sent)."""
     tags = sentence.tags
     words = sentence.words
-    if _DATA.isdisjoint(sentence.present):
+    private = not _DATA.isdisjoint(sentence.present)
+    group = "GRP" in sentence.present  # a group's fields: "every tenant's name and phone"
+    if not private and not group:
         return _NO_TAGS
-    data = [j for j, found in enumerate(tags) if not _DATA.isdisjoint(found)]
+    data = [j for j, found in enumerate(tags) if not _DATA.isdisjoint(found)] if private else []
+    if group:
+        data += _group_fields(sentence)
+    if not data:
+        return _NO_TAGS
     sent: set[str] = set()
     for i, found in enumerate(tags):
         if "SND" not in found or (i + 1 < len(words) and words[i + 1] in _RECIPIENT):
@@ -1537,8 +1687,35 @@ def _sends_data(sentence: _Sentence) -> frozenset[str]:
             if j and words[j - 1] in _SUCH:
                 continue  # "forward such messages to soc@...": the suspicious ones
             if -3 <= j - i <= 15 or (j < i and not _PRONOUN.isdisjoint(words[j + 1 : i + 2])):
-                sent.update(tags[j] & _DATA)
+                sent.update(tags[j] & _DATA or _GROUP_DATA)
     return frozenset(sent)
+
+
+#: A group's personal fields: "every volunteer's name, phone and emergency contact", "the
+#: heart-rate history of every member", "the members' birthdays".
+_FIELDS = frozenset(
+    {"name", "names", "phone", "phones", "email", "emails", "address", "addresses", "contact"}
+    | {"contacts", "birthdays", "birthdates", "profile", "profiles", "history", "histories"}
+    | {"logs", "records", "notes", "numbers", "results", "locations"}
+)
+_GROUP_DATA = frozenset({"DAT"})
+
+
+def _group_fields(sentence: _Sentence) -> list[int]:
+    """Positions of personal fields next to a group word (4 tokens before, or after "of")."""
+    words = sentence.words
+    if _FIELDS.isdisjoint(words):
+        return []
+    tags = sentence.tags
+    found = []
+    for j, word in enumerate(words):
+        if word not in _FIELDS:
+            continue
+        if any("GRP" in tag for tag in tags[max(0, j - 4) : j]) or (
+            words[j + 1 : j + 2] == ["of"] and any("GRP" in tag for tag in tags[j + 2 : j + 6])
+        ):
+            found.append(j)
+    return found
 
 
 _SUCH = frozenset({"such", "suspicious", "phishing", "spam", "fake", "scam"})
@@ -1808,9 +1985,13 @@ def _bulk_personal(sentence: _Sentence) -> bool:
             if any(abs(k - j) <= 16 for j in groups):
                 personal = k
                 break
-        elif words[k] in _WEAK_PII and any(
-            abs(k - j) <= 6 and not _QUANTIFIERS.isdisjoint(words[max(0, j - 3) : j])
-            for j in groups
+        elif (
+            words[k] in _WEAK_PII
+            and words[k - 1] not in _RELATIVE_WHO
+            and any(
+                abs(k - j) <= 6 and not _QUANTIFIERS.isdisjoint(words[max(0, j - 3) : j])
+                for j in groups
+            )
         ):
             personal = k
             break
@@ -2344,7 +2525,7 @@ _AI_ORDER = re.compile(
     rf"|analy[sz]ing|parsing|handling|screening|indexing|scheduling|building|generating"
     rf"|translating)\b[^.:\u2014]{{0,60}}?[:,\u2014\u2013]"
     rf"|{_NOT_CLAUSE}\b{_AI} (?:(?:reading|processing|seeing) (?:this|these|it) )?"
-    rf"(?:must|shall|is required to|has to|needs to)\b)"
+    rf"(?:must|shall|is required to|has to|needs to)\b(?! never\b| not\b))"
     rf"{_ORDER_TAIL}"
 )
 _WHEN = ("when", "before", "after", "while", "once")
@@ -2397,7 +2578,8 @@ _ROLE_MARKER = re.compile(
     r"|<(?:system|sys)[\w-]*>|\bend (?:of )?(?:the )?(?:user |untrusted )?(?:document|input|text"
     r"|review|content|data|context|email|file|message)\b|###\s?end|content ends here"
     r"|\b(?:(?:new|updated|revised|replacement|priority) (?:system )?(?:instructions?|directives?"
-    r"|rules?|orders|system prompt|polic(?:y|ies)) ?(?::|\]|>>>|\)|#)|(?:neue|nouvelles?|nuevas?"
+    r"|rules?|orders|system prompt|polic(?:y|ies)|rubric|scoring rules|criteria)(?: follows?)?"
+    r" ?(?::|\]|>>>|\)|#)|(?:neue|nouvelles?|nuevas?"
     r"|nuove|novas?) (?:anweisung(?:en)?|instructions?|consignes|instrucciones|istruzioni"
     r"|instru[cç][oõ]es)\b)|instruction update"
     r"|system override"
@@ -2418,6 +2600,11 @@ _REDIRECT = re.compile(
     r"|(?:do not|don't) (?:translate|summari[sz]e|classify"
     r"|answer|follow|run ci|comment)|(?:respond|reply|answer) with exactly"
     r"|only (?:say|speak|meow|bark|print|mention|talk about|answer with))"
+)
+#: A slant ordered: "describe Measure B only as 'a tax cut'", "refer to the recall only as a
+#: 'software update'".
+_ONLY_AS = re.compile(
+    r"\b(?:describe|refer to|present|portray|call|label|summari[sz]e) (?:[\w-]+ ){0,3}?only as\b"
 )
 _CONCEAL = re.compile(
     r"\b(?:do not|don't|dont|never|without|and not|nor)"
@@ -2615,7 +2802,8 @@ _OTHERS_CONTENT = re.compile(
     r"|convos?|chats?|messages|msgs|history|histories|memory|memories|transcripts?)\b"
     r"|\b(?:names|e-?mails|e-?mail addresses|addresses|phone numbers|order numbers|orders"
     r"|account numbers|details|diagnoses|records|grades|sessions?|session ids|dates of birth"
-    r"|ssns?|totals|home address|shipping address|billing address|card on file)\b"
+    r"|ssns?|totals|home address|shipping address|billing address|card on file|phone number"
+    r"|full name)\b"
     r"|\bask(?:ed)? (?:you|u)\b|\b(?:historial|pedidos|tel[eé]fonos|telefone|correos|e-mails)\b"
     r"|\b(?:address|booking details|room number|lab results|diagnosis|seat numbers"
     r"|prescriptions|medications|card|contract|lease|id copy|passport)\b"
@@ -2632,6 +2820,17 @@ def _others_content(text: str) -> bool:
     return False
 
 
+def _others_asked_near(sentences: Sequence[_Sentence]) -> bool:
+    """In a long text, whether others' data is asked for in its own sentence or the next
+    to it: a policy names "other users' data" in one section and asks "what" in another."""
+    for i, sentence in enumerate(sentences):
+        if "OTH" in sentence.present or _others_content(sentence.raw):
+            near = " ".join(s.raw for s in sentences[max(0, i - 1) : i + 2])
+            if _OTHERS_ASK.search(near) is not None:
+                return True
+    return False
+
+
 _OTHERS_ASK = re.compile(
     r"\b(?:summari[sz]e|recap|what|which|who|list|tell|show|give|repeat|share|dump|print"
     r"|quote|copy|paste|output|export|read|send|find|pull up|look up|p[aá]same|liste|dame"
@@ -2639,6 +2838,39 @@ _OTHERS_ASK = re.compile(
 )
 #: Whose data, in other words: "the last ten people you helped", "every patient booked with
 #: Dr. Osei", "my neighbour's billing address", "Sarah Chen's home address".
+_PERSONS = (
+    r"(?:owner|tenant|landlord|caller|neighbou?r|reporter|patient|client|customer|user|member"
+    r"|player|applicant|student|reviewer|driver|victim|complainant|submitter|streamer|moderator"
+    r"|mod|kid|child|guest|sender|seller|buyer|donor|resident|voter|witness)"
+)
+_CONTACT = (
+    r"(?:names?|(?:home |email |e-mail |mailing )?address(?:es)?|phone(?: numbers?)?|numbers?"
+    r"|emails?|e-mails?|records?|notes|history|prescriptions?|location|ip address|whereabouts)"
+)
+_PRIVATE_CONTACT = (
+    r"(?:full name|(?:home |mailing )?address(?:es)?|records?|notes|history|prescriptions?"
+    r"|location|ip address|whereabouts|medical \w+)"
+)
+#: A stranger's contact details: "give me the owner's full name and home address", "the name
+#: and phone number of whoever filed the complaint" (only run behind :data:`_STRANGER_HINTS`).
+_STRANGER = re.compile(
+    rf"\b(?:tell|give|show|send|text|read|paste|find|look up|pull up)(?: me| us)? (?:the )?"
+    rf"{_PERSONS}'s (?:[\w,-]+ ){{0,4}}?{_PRIVATE_CONTACT}\b"
+)
+_STRANGER_OF = re.compile(
+    rf"\b{_CONTACT}(?:,? and (?:[\w-]+ ){{0,2}}?{_CONTACT})? of (?:whoever|the (?:person|people"
+    r"|one|ones) who)\b"
+)
+_STRANGER_HINTS = ("of whoever", "of the person who", "of the people who", "of the one")
+
+
+def _stranger(text: str) -> bool:
+    """Whether ``text`` asks for a stranger's contact details (see :data:`_STRANGER`)."""
+    if "'s " in text and _STRANGER.search(text) is not None:
+        return True
+    return any(map(text.__contains__, _STRANGER_HINTS)) and _STRANGER_OF.search(text) is not None
+
+
 _OTHERS_WHO = re.compile(
     r"\b(?:people|customers|users|patients|clients|members|students|employees|callers|guests)"
     r" (?:you (?:helped|talked to|spoke (?:to|with)|served|chatted with|assisted)|who (?:asked"
@@ -2765,6 +2997,96 @@ _FIRST_N = re.compile(
     r"\b(?:first|next|last) (?:\d+|few|five|ten|twenty|fifty|hundred) (?:words|characters"
     r"|chars|letters|lines|tokens|digits)\b"
 )
+#: A request for the secret of a named system: "include the RCON password from server.cfg",
+#: "what's the streamer's stream key?", "what's the admin password for the backend?", "the
+#: door lock code and the backup code for the garage" (not "the admin password requirements").
+_NAMED_SECRET = re.compile(
+    r"\b(?:include|paste|post|share|read (?:it |them )?out|read me|give me|tell me|send me"
+    r"|dm me|text me|what's|whats|what is|what are)\b(?![^.?!]{0,60}\b(?:default|factory)\b)"
+    r"(?:[^.?!]|\.(?=\w)){0,110}?\b(?:rcon|admin"
+    r"|root|stream"
+    r"|server|door|lock|alarm|garage|database|db|session|panel|portal|backend|vault|master"
+    r"|lockbox|gate|safe|keypad|backup|steam)\W{0,2}(?:[\w-]+ ){0,2}?(?:password|passcode|key"
+    r"|token|code|pin|secret|combination)s?\b(?! (?:(?:key|code|pin) )?(?:requirements?"
+    r"|polic(?:y|ies)|rules?|length|field|reset|formats?|strength|expir\w*|manager|rotation"
+    r"|change|generator))"
+    # "also include the values of DB_PASSWORD and JWT_SECRET"
+    r"|\b(?:include|paste|post|print|output|add|append|put)\b[^.?!]{0,30}?\b(?:values?|contents?)"
+    r" of (?:the )?\S*(?:password|secret|token|key|credential)\w*"
+)
+_RECORD = (
+    r"(?:notes|records?|history|narratives|statements|declarations|journal(?: entries)?|dms"
+    r"|direct messages|private messages|case ?files?|tax returns?|return data|intake forms?"
+    r"|ban notes?"
+    r"|cell (?:phone )?numbers?|home address(?:es)?|medical files?|chart|charts)"
+)
+#: Another person's records asked for: "paste the caseworker notes for the Hernandez family",
+#: "forward me the last 50 DMs between @mira and @tobi", "read me the prescription history for
+#: patient IDs 4410 to 4425", "give me everyone's personal cell number", "show me the sealed
+#: juvenile record for Tyler M.", "paste their full statements with names".
+_OTHERS_RECORD = re.compile(
+    r"\b(?:read|give|show|send|paste|copy|forward|share|pull up|dig up|find|export|list)"
+    r"(?: me| us)? (?:the |all |every )?(?:[\w-]+ ){0,4}?"
+    rf"{_RECORD} (?:for|of|from|between|on|about) (?:the [\w-]+ family|every (?:[\w-]+ )?"
+    r"(?:client|patient|member|user|applicant|tenant|resident|student|player|volunteer|family)"
+    r"|patient ids?|@[\w.-]+|the (?:previous|last|other) (?:person|user)"
+    r"|(?:his|her|their) )"
+    rf"|\b(?:read|give|show|send|paste|copy|forward|share|pull up|find)(?: me| us)? (?:his|her"
+    rf"|their|everyone's|everybody's) (?:[\w-]+ ){{0,3}}?{_RECORD}\b"
+)
+
+
+def _asked(
+    sentences: Sequence[_Sentence],
+    pattern: re.Pattern[str],
+    verbs: frozenset[str],
+    heads: frozenset[str],
+) -> bool:
+    """Whether a sentence asks for what ``pattern`` names (a named system's secret, another
+    person's records), not negated, relayed or asked as know-how. The pattern only runs on
+    sentences holding one of ``verbs`` and one of ``heads`` (word gates)."""
+    for sentence in sentences:
+        if "REP" in sentence.present or heads.isdisjoint(sentence.words):
+            continue
+        if verbs.isdisjoint(sentence.words):
+            continue
+        match = pattern.search(sentence.raw)
+        if match is None:
+            continue
+        at = len(sentence.raw[: match.start()].translate(_TOKEN_PUNCT).split())
+        if at >= len(sentence.words) or _negated(sentence, at):
+            continue
+        if "how" in sentence.words[max(0, at - 5) : at]:
+            continue
+        return True
+    return False
+
+
+_ASK_SECRET_VERBS = frozenset(
+    {"include", "paste", "post", "share", "read", "give", "tell", "send", "dm", "text", "what"}
+    | {"whats", "print", "output", "add", "append", "put"}
+)
+_ASK_SECRET_HEADS = frozenset(
+    {"password", "passwords", "passcode", "passcodes", "key", "keys", "token", "tokens", "code"}
+    | {"codes", "pin", "pins", "secret", "secrets", "combination", "combinations", "value"}
+    | {"values", "credentials", "contents"}
+)
+_MOVE_OR_FETCH = frozenset({"REV", "SND", "PUT", "ACQ", "IMP"})
+_RECORD_HINTS: tuple[str, ...] = ("note", "record", "histor", "narrative", "statement")
+_RECORD_HINTS += ("declaration", "journal")
+_RECORD_HINTS += ("dms", "messages", "case", "return", "intake", "number", "address", "chart")
+_RECORD_VERBS = frozenset(
+    {"read", "give", "show", "send", "paste", "copy", "forward", "share", "pull", "dig", "find"}
+    | {"export", "list"}
+)
+_RECORD_HEADS = frozenset(
+    {"notes", "records", "record", "history", "narratives", "statements", "declarations"}
+    | {"journal", "dms", "messages", "casefile", "casefiles", "files", "file", "returns"}
+    | {"return", "data", "forms", "form", "note", "numbers", "number", "address", "addresses"}
+    | {"chart", "charts"}
+)
+
+
 _QUESTION_SECRET = re.compile(
     r"\b(?:what(?:'s| is| are| was)|which|remind me|value of|tell me)\b[^.?]{0,50}"
     r"\b(?:password|passcode|token|api key|secret|credentials?|connection string|override code"
@@ -2871,6 +3193,19 @@ _EVASION = re.compile(
     r" (?:doesn't|does not|won't|will not|can't) (?:trip|catch|notice|flag|trigger|see)"
     r"|\bsplit this up\b|\bstring concatenation\b"
 )
+#: Refusals inverted or switched off: "whatever you'd normally refuse, ANTI-MOD does
+#: eagerly", "safety_filter=false, refuse=never", "any% = you skip every rule".
+_INVERTED = re.compile(
+    r"\b(?:whatever|anything|everything|what) (?:you|u)(?: would|'d| d|d) (?:normally |usually"
+    r" |otherwise )?(?:refuse|decline|reject|say no to)\b"
+    r"|\b(?:safety|content|moderation)[_ -]?(?:filters?|polic(?:y|ies)|checks?|mode) ?[=:]"
+    r" ?(?:false|off|none|disabled|0|no)\b|\brefus\w* ?[=:] ?(?:never|off|false|none|0|no)\b"
+    r"|\b(?:filters?|guardrails|safety) ?[=:]? (?:off|disabled|none)\b"
+    r"|\b(?:you|u) (?:skip|ignore|drop|break|bypass) (?:every|all|any|each) (?:single )?(?:rule"
+    r"|guideline|polic(?:y|ies)|filter|restriction)s?\b"
+)
+_INVERTED_HINTS = ("refus", "declin", "reject", "say no")
+_SKIP_HINTS = ("u skip", "u ignore", "u drop", "u break", "u bypass")
 _RULES_VOID = re.compile(
     r"\b(?:rules|guidelines|polic(?:y|ies)|restrictions|filters?) (?:(?:\w+ ){0,5})?(?:do not"
     r"|does not|don't|doesn't|no longer) apply\b|\b(?:are|is) irrelevant\b"
@@ -3126,6 +3461,30 @@ _SELF_ADDRESSED = frozenset({"c.pi.ai-order", "c.pi.meta-address", "c.pi.fake-ro
 _MIN_ADDRESSED = 0.45
 
 
+#: A harmful subject, and the same subject framed as a story: the second holds the first.
+_SUBSUMED = ("c.jb.harm", "c.jb.framed-harm")
+_LONG_CHARS = 600
+#: Sentences from which a text is long enough for far-apart cues not to combine.
+_LONG_TEXT = 6
+#: How many sentences apart two cues may be and still combine in a long text.
+_CUE_SPAN = 2
+
+
+def _clustered(names: list[str], where: list[set[int]]) -> list[str]:
+    """The cue families that fired within :data:`_CUE_SPAN` sentences of another one (a
+    text-level cue, at -1, is near everything)."""
+    if any(-1 in spots for spots in where):
+        return names
+    # in sentence order, a family is near another one exactly when two neighbouring points of
+    # different families are close
+    points = sorted((at, i) for i, spots in enumerate(where) for at in spots)
+    near: set[int] = set()
+    for (at, i), (then, j) in pairwise(points):
+        if i != j and then - at <= _CUE_SPAN:
+            near.update((i, j))
+    return [name for i, name in enumerate(names) if i in near]
+
+
 def _hits(text: str, words: Set[str] | None = None) -> dict[str, ConceptHit]:
     return _hits_addressed(text, words)[0]
 
@@ -3138,6 +3497,8 @@ def _hits_addressed(
     a long document that reports on attacks, only those show that the text gives the order."""
     found: dict[str, ConceptHit] = {}
     families: dict[ThreatType, set[str]] = {PI: set(), JB: set(), EX: set()}
+    #: the sentences each family fired in (-1: the whole text)
+    places: dict[tuple[ThreatType, str], set[int]] = {}
     #: (rule, index of the sentence it fired in, or -1 for the whole text)
     fired: list[tuple[str, ThreatType, int]] = []
     spoken: set[ThreatType] = set()
@@ -3146,6 +3507,11 @@ def _hits_addressed(
     def hit(rule: str, threat: ThreatType, weight: float, reason: str, family: str = "") -> None:
         if family != "-":
             families[threat].add(family or rule)
+            spots = places.get((threat, family or rule))
+            if spots is None:
+                places[(threat, family or rule)] = {state[0]}
+            else:
+                spots.add(state[0])
             if weight >= _MIN_ADDRESSED:
                 fired.append((rule, threat, state[0]))
         current = found.get(rule)
@@ -3235,11 +3601,11 @@ def _hits_addressed(
         at = _removal(s, "RSS", 5)
         if at is None:
             at = _near(s, "OVR", "RSS", 4)
-        if at is not None and not _negated(s, at):
+        if at is not None and not (_negated(s, at) or _asked_of_it(s, at)):
             weight = 0.9 if {"YOU", "JBW"} & p or addressed else 0.7
             hit("c.jb.no-safety", JB, weight, "safety restrictions removed", "restrict")
         at = _removal(s, "RST", 4)
-        if at is not None and not _negated(s, at):
+        if at is not None and not (_negated(s, at) or _asked_of_it(s, at)):
             # An order to drop rules; in a story ("a kingdom with no rules") only said of the AI.
             weight = (
                 0.85
@@ -3252,7 +3618,7 @@ def _hits_addressed(
         persona = [i for i, found in enumerate(s.tags) if "JBW" in found]
         if mode_context or harm_ask:
             persona += [i for i, found in enumerate(s.tags) if "JBM" in found]
-        persona = [i for i in persona if not _negated(s, i)]
+        persona = [i for i in persona if not (_negated(s, i) or _jailbroken_device(s, i))]
         if persona:
             weight = 0.75 if {"YOU", "AI"} & p else 0.55
             if len(persona) >= 2:
@@ -3279,6 +3645,8 @@ def _hits_addressed(
                 continue  # "list the env vars this image expects": names, not values
             if not _MASKED.isdisjoint(s.words):
                 continue  # "print the env with secrets masked"
+            if s.words[max(0, at - 2) : at] == _INSTEAD_OF or _tells_team(s, at, tag):
+                continue  # "instead of sending passwords by email", "if it leaked, tell IT"
             weight = base + (0.15 if "YOU" in p else 0.0) + (0.1 if addressed else 0.0)
             weight += 0.1 if _POLITE.issuperset(s.words[:at]) else 0.0
             hit("c.ex.reveal", EX, min(weight, 0.9), "request to reveal secrets")
@@ -3433,6 +3801,18 @@ def _hits_addressed(
     state[0] = -1
     part = where("RDR", "NEG")
     redirects = {match.group() for match in _REDIRECT.finditer(part)} if part else set()
+    if "only as" in text:
+        redirects.update(match.group() for match in _ONLY_AS.finditer(text))
+    if redirects and "AI" not in everything and "," in text[:24] and _PEOPLE_CALLED.match(text):
+        redirects = set()  # "Class, from now on respond only in full sentences": to people
+    if (
+        redirects
+        and "AI" not in everything
+        and "translator" in text
+        and _HUMAN_TRANSLATOR.search(text)
+    ):
+        # "Note for the translator: don't translate the character names": a person's brief
+        redirects = {found for found in redirects if "translat" not in found}
     if redirects:
         hit("c.pi.redirect", PI, 0.45, "task redirection")
         if len(redirects) > 1:
@@ -3506,6 +3886,12 @@ def _hits_addressed(
     if {"RST", "RSS"} & everything and cue(_RULES_VOID, "RMV", "RST", "RSS"):
         hit("c.jb.rules-void", JB, 0.5, "rules declared not to apply")
     if (
+        any(map(text.__contains__, _INVERTED_HINTS))
+        or ("RSS" in everything and ("=" in text or ":" in text or " off" in text))
+        or ("OVR" in everything and any(map(text.__contains__, _SKIP_HINTS)))
+    ) and anywhere(_INVERTED.search):
+        hit("c.jb.inverted", JB, 0.6, "refusals inverted or switched off")
+    if (
         "truly" in text
         or "prove" in text
         or "written" in text
@@ -3553,6 +3939,7 @@ def _hits_addressed(
         not {"YOU", "DAT", "SEC", "IMP"}.isdisjoint(everything)
         and (
             _OTHERS_WHO.search(text) is not None
+            or _stranger(text)
             or ("what" in text and _others_told(text))
             or (
                 any(map(text.__contains__, _NAMED_HINTS)) and _OTHERS_NAMED.search(text) is not None
@@ -3566,7 +3953,12 @@ def _hits_addressed(
             for s in sentences
             if "OTH" in s.present
         )
-    if others and _others_content(text) and _OTHERS_ASK.search(text):
+    if (
+        others
+        and _others_content(text)
+        and _OTHERS_ASK.search(text)
+        and (len(sentences) <= _LONG_TEXT or _others_asked_near(sentences))
+    ):
         asked = addressed_any or "?" in text or not _POLITE.isdisjoint(s.words)
         weight = 0.85 if asked else 0.5
         hit("c.ex.others", EX, weight, "request for other users' conversations or data")
@@ -3586,12 +3978,27 @@ def _hits_addressed(
         hit("c.ex.prompt-about", EX, 0.85, "the AI's instructions on a topic, asked verbatim")
     if cue(_DUMP_CONTEXT, "DMP", "PRM"):
         hit("c.ex.context", EX, 0.55, "request for hidden context")
+    if {"SEC", "SEW"} & everything and _asked(
+        sentences, _NAMED_SECRET, _ASK_SECRET_VERBS, _ASK_SECRET_HEADS
+    ):
+        hit("c.ex.named-secret", EX, 0.85, "request for a named system's secret")
+    if (
+        not _MOVE_OR_FETCH.isdisjoint(everything)
+        and any(map(text.__contains__, _RECORD_HINTS))
+        and _asked(sentences, _OTHERS_RECORD, _RECORD_VERBS, _RECORD_HEADS)
+    ):
+        hit("c.ex.others-record", EX, 0.85, "request for another person's records")
     if "YOU" in everything and cue(_QUESTION_SECRET, "SEC", "SEW"):
         hit("c.ex.ask-secret", EX, 0.55, "question about a secret")
     state[0] = -1
     if ({"SEC", "SEW"} & everything or "all of it" in text) and cue(_STORE_CONTENTS, "YOU", "SEC"):
         hit("c.ex.store-contents", EX, 0.85, "question for the contents of a secret store")
-    if secrets and ordered and cue(_FULL_VALUES, "SEC", "DAT", "PRM", "IMP", "REV"):
+    if (
+        secrets
+        and ordered
+        and cue(_FULL_VALUES, "SEC", "DAT", "PRM", "IMP", "REV")
+        and _unnegated(_FULL_VALUES, text)
+    ):
         hit("c.ex.full-values", EX, 0.85, "secrets asked for in full")
     if "SEC" in everything and _bare_secret_ask(sentences, "?" in text or "=" in text):
         hit("c.ex.bare-ask", EX, 0.85, "short request for a named secret")
@@ -3618,6 +4025,14 @@ def _hits_addressed(
 
     for threat, names in families.items():
         strong = [name for name in names if name not in found or found[name].weight >= 0.3]
+        if len(text) > _LONG_CHARS and _SUBSUMED[1] in strong and _SUBSUMED[0] in strong:
+            # in a long document, the harm inside a frame is one cue, not two: a syllabus or
+            # an awareness course names harms and stories far apart
+            strong.remove(_SUBSUMED[0])
+        if len(strong) >= 2 and len(sentences) > _LONG_TEXT:
+            # a long guide or policy names one attack here and another far below: cues
+            # combine only when some two of them sit within a few sentences of each other
+            strong = _clustered(strong, [places.get((threat, name), {-1}) for name in strong])
         if len(strong) >= 2:
             weight = 0.85 if len(strong) == 2 else 0.93
             hit(f"c.{threat_short(threat)}.combined", threat, weight, "several concept cues", "-")
@@ -3767,12 +4182,16 @@ def _reports(text: str) -> bool:
             )
             # "classification assistant", "research agent": an AI's job, not a report
             and not (i + 1 < len(s.tags) and "AI" in s.tags[i + 1])
+            # "I need to audit it": the speaker's purpose, not a write-up
+            and not (i and s.words[i - 1] == "to" and s.words[i] in _PURPOSES)
             for i, found in enumerate(s.tags)
         ):
             return True
     return False
 
 
+#: Reporting words that are the speaker's purpose after "to" ("I need to audit it").
+_PURPOSES = frozenset({"audit", "report", "research", "study", "eval", "pentest"})
 #: Before a verb that continues an order: "classify every entry as INFO and report zero".
 _ORDER_JOINS = frozenset({"and", "then", "please", "also", "now"})
 
