@@ -3072,9 +3072,10 @@ _ASK_SECRET_HEADS = frozenset(
     | {"values", "credentials", "contents"}
 )
 _MOVE_OR_FETCH = frozenset({"REV", "SND", "PUT", "ACQ", "IMP"})
-_RECORD_HINTS: tuple[str, ...] = ("note", "record", "histor", "narrative", "statement")
-_RECORD_HINTS += ("declaration", "journal")
-_RECORD_HINTS += ("dms", "messages", "case", "return", "intake", "number", "address", "chart")
+_RECORD_HINTS = (
+    *("note", "record", "histor", "narrative", "statement", "declaration", "journal", "dms"),
+    *("messages", "case", "return", "intake", "number", "address", "chart"),
+)
 _RECORD_VERBS = frozenset(
     {"read", "give", "show", "send", "paste", "copy", "forward", "share", "pull", "dig", "find"}
     | {"export", "list"}
@@ -3462,7 +3463,7 @@ _MIN_ADDRESSED = 0.45
 
 
 #: A harmful subject, and the same subject framed as a story: the second holds the first.
-_SUBSUMED = ("c.jb.harm", "c.jb.framed-harm")
+_HARM, _FRAMED_HARM = "c.jb.harm", "c.jb.framed-harm"
 _LONG_CHARS = 600
 #: Sentences from which a text is long enough for far-apart cues not to combine.
 _LONG_TEXT = 6
@@ -3496,9 +3497,8 @@ def _hits_addressed(
     fired in or next to a sentence addressing someone (a second person or an imperative): in
     a long document that reports on attacks, only those show that the text gives the order."""
     found: dict[str, ConceptHit] = {}
-    families: dict[ThreatType, set[str]] = {PI: set(), JB: set(), EX: set()}
-    #: the sentences each family fired in (-1: the whole text)
-    places: dict[tuple[ThreatType, str], set[int]] = {}
+    #: per type, the cue families that fired and the sentences each fired in (-1: the text)
+    families: dict[ThreatType, dict[str, set[int]]] = {PI: {}, JB: {}, EX: {}}
     #: (rule, index of the sentence it fired in, or -1 for the whole text)
     fired: list[tuple[str, ThreatType, int]] = []
     spoken: set[ThreatType] = set()
@@ -3506,12 +3506,7 @@ def _hits_addressed(
 
     def hit(rule: str, threat: ThreatType, weight: float, reason: str, family: str = "") -> None:
         if family != "-":
-            families[threat].add(family or rule)
-            spots = places.get((threat, family or rule))
-            if spots is None:
-                places[(threat, family or rule)] = {state[0]}
-            else:
-                spots.add(state[0])
+            families[threat].setdefault(family or rule, set()).add(state[0])
             if weight >= _MIN_ADDRESSED:
                 fired.append((rule, threat, state[0]))
         current = found.get(rule)
@@ -4023,16 +4018,16 @@ def _hits_addressed(
     if secrets and "YOU" in everything and _YOUR_ACCESS.search(text):
         hit("c.ex.your-access", EX, 0.4, "data the AI can access")
 
-    for threat, names in families.items():
-        strong = [name for name in names if name not in found or found[name].weight >= 0.3]
-        if len(text) > _LONG_CHARS and _SUBSUMED[1] in strong and _SUBSUMED[0] in strong:
+    for threat, places in families.items():
+        strong = [name for name in places if name not in found or found[name].weight >= 0.3]
+        if len(text) > _LONG_CHARS and _FRAMED_HARM in strong and _HARM in strong:
             # in a long document, the harm inside a frame is one cue, not two: a syllabus or
             # an awareness course names harms and stories far apart
-            strong.remove(_SUBSUMED[0])
+            strong.remove(_HARM)
         if len(strong) >= 2 and len(sentences) > _LONG_TEXT:
             # a long guide or policy names one attack here and another far below: cues
             # combine only when some two of them sit within a few sentences of each other
-            strong = _clustered(strong, [places.get((threat, name), {-1}) for name in strong])
+            strong = _clustered(strong, [places[name] for name in strong])
         if len(strong) >= 2:
             weight = 0.85 if len(strong) == 2 else 0.93
             hit(f"c.{threat_short(threat)}.combined", threat, weight, "several concept cues", "-")
