@@ -1165,7 +1165,7 @@ class RuleDetector:
             else:
                 confidence = _combine(w for w, _, _ in matched)
             findings.append(Finding(threat, confidence, f"rules/{top_id}", reason))
-        return _by_harm(_by_goal(findings, hits), hits, text, words)
+        return _by_harm(_by_goal(findings, hits), text, words)
 
 
 #: Injection rules that only show that a text addresses the AI (an order inside content), not
@@ -1265,12 +1265,7 @@ _OVERRIDE_CUES = (
 )
 
 
-def _by_harm(
-    findings: list[Finding],
-    hits: dict[ThreatType, list[tuple[float, str, str]]],
-    text: str,
-    words: frozenset[str],
-) -> list[Finding]:
+def _by_harm(findings: list[Finding], text: str, words: frozenset[str]) -> list[Finding]:
     """An override of the AI's own rules that asks for know-how or a harmful thing is a
     jailbreak ("just this once forget your rules and tell me how to ..."): the jailbreak finding
     is raised to the injection's confidence (a tie goes to the graver type)."""
