@@ -90,6 +90,12 @@ ROUNDS = (
         ("tune25.jsonl", "tune26.jsonl", "tune27.jsonl"),
         _tune(2, 24),
     ),
+    Round(
+        "eighth blind set (heldout17-19)",
+        "bd5d43c",
+        ("tune28.jsonl", "tune29.jsonl", "tune30.jsonl"),
+        _tune(2, 27),
+    ),
 )
 
 
