@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/forward_bench.py            # the rounds of ROUNDS, 2 processes
     .venv/bin/python bench/forward_bench.py --jobs 1
+    .venv/bin/python bench/forward_bench.py --add-training tune31.jsonl tune32.jsonl
 
 A blind held-out set is looked at once and then retired into the tune split, where the next
 rule round reads it. Before that, the rules and the model had never seen it: the figures they
@@ -12,6 +13,11 @@ rules, the model alone and the combined detector at every setting of the writer-
 (``writer_out_bench.SETTINGS``, run exactly) over the retired files. Rounds are printed one by
 one, then pooled, and the last lines name the setting the rule of docs/security.md picks on the
 pooled line, and the shipped one.
+
+``--add-training FILE ...`` adds those tune files to every round's training: what data written
+later would have done for the rounds before it. Their writers may have been told what the
+earlier rounds got wrong (read from the retired files), so such a line flatters them; only the
+next blind set can tell.
 
 Why next to ``writer_out_bench.py``: leaving one writer out gives the model an unseen writer but
 not the rules, which were written while reading every tune file; this line gives both an unseen
@@ -99,15 +105,17 @@ ROUNDS = (
 )
 
 
-def replay(index: int) -> dict[str, Any]:
+def replay(index: int, added: tuple[str, ...] = ()) -> dict[str, Any]:
     """Run in a child whose ``m2m_session`` is round ``index``'s: labels, the rules' and the
-    model's strongest scores and the combined verdicts per setting, for the tested rows."""
+    model's strongest scores and the combined verdicts per setting, for the tested rows. The
+    model also trains on the tune files ``added``."""
     package = os.environ.get("M2M_FORWARD_PACKAGE")
     if package is None or not Path(m2m_session.__file__).is_relative_to(Path(package)):
         raise SystemExit(f"replay imported {m2m_session.__file__}, not the round's package")
     chosen = ROUNDS[index]
     rows = [row for row in load(splits=("tune",)) if row["label"] in _LEARNED_OR_BENIGN]
-    model = train([row for row in rows if row["file"] in chosen.trained_on], split="tune")
+    training = set(chosen.trained_on) | set(added)
+    model = train([row for row in rows if row["file"] in training], split="tune")
     tested = [row for row in rows if row["file"] in chosen.tested]
     texts = [content(row) for row in tested]
     learned, verdicts = sweep(model, texts)
@@ -144,7 +152,18 @@ def extract(commit: str, into: Path) -> Path:
     return target
 
 
-def run_round(index: int, package: Path) -> dict[str, Any]:
+def check_added(added: tuple[str, ...]) -> None:
+    """Refuse added training files that are not tune files, or that a round tests."""
+    tested = {name for chosen in ROUNDS for name in chosen.tested}
+    tune_files = {row["file"] for row in load(splits=("tune",))}
+    for name in added:
+        if name not in tune_files:
+            raise SystemExit(f"--add-training {name}: not a tune file of the corpus")
+        if name in tested:
+            raise SystemExit(f"--add-training {name}: a round tests it")
+
+
+def run_round(index: int, package: Path, added: tuple[str, ...] = ()) -> dict[str, Any]:
     """Round ``index`` in a child process that imports the package from ``package``."""
     environment = dict(
         os.environ,
@@ -152,7 +171,13 @@ def run_round(index: int, package: Path) -> dict[str, Any]:
         M2M_FORWARD_PACKAGE=str(package),
     )
     done = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--replay", str(index)],
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--replay",
+            str(index),
+            *(["--add-training", *added] if added else []),
+        ],
         check=True,
         stdout=subprocess.PIPE,
         env=environment,
@@ -164,20 +189,31 @@ def run_round(index: int, package: Path) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2, help="rounds run at once")
+    parser.add_argument(
+        "--add-training",
+        nargs="+",
+        default=[],
+        metavar="FILE",
+        help="tune files added to every round's training (e.g. tune31.jsonl)",
+    )
     parser.add_argument("--replay", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    added = tuple(args.add_training)
     if args.replay is not None:
-        json.dump(replay(args.replay), sys.stdout)
+        json.dump(replay(args.replay, added), sys.stdout)
         return 0
+    check_added(added)
     with tempfile.TemporaryDirectory() as scratch:
         packages = [extract(chosen.commit, Path(scratch)) for chosen in ROUNDS]
+        also = f" + {', '.join(added)}" if added else ""
         for chosen in ROUNDS:
             print(
-                f"{chosen.name}: training on {len(chosen.trained_on)} files at {chosen.commit}",
+                f"{chosen.name}: training on {len(chosen.trained_on)} files{also}"
+                f" at {chosen.commit}",
                 flush=True,
             )
         with ThreadPoolExecutor(args.jobs) as pool:
-            results = list(pool.map(run_round, range(len(ROUNDS)), packages))
+            results = list(pool.map(run_round, range(len(ROUNDS)), packages, [added] * len(ROUNDS)))
     pooled: dict[str, list[Any]] = {"labels": [], "rules": [], "learned": []}
     combined: dict[Setting, list[str]] = {}
     for chosen, result in zip(ROUNDS, results, strict=True):

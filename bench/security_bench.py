@@ -7,8 +7,8 @@
     .venv/bin/python bench/security_bench.py --detector learned    # the learned model instead
     .venv/bin/python bench/security_bench.py --detector combined   # rules + learned, max per type
 
-The corpus is thirty-three files by thirty-three writers (bench/security_corpus/README.md):
-``corpus.jsonl`` and ``tune2.jsonl`` to ``tune30.jsonl`` hold the ``tune`` rows,
+The corpus is thirty-five files by thirty-five writers (bench/security_corpus/README.md):
+``corpus.jsonl`` and ``tune2.jsonl`` to ``tune32.jsonl`` hold the ``tune`` rows,
 ``heldout20.jsonl`` to ``heldout22.jsonl`` the ``heldout`` rows, written blind (their writers saw
 neither the rules nor the other files). A row is
 ``{"text", "label", "split"}`` (``label`` a threat type or ``BENIGN``); rows with ``raw_b64``
@@ -50,7 +50,7 @@ CORPUS_DIR = Path(__file__).parent / "security_corpus"
 #: The corpus files, in reading order: the tune files (one writer each), then the held-out.
 CORPUS_FILES = (
     "corpus.jsonl",
-    *(f"tune{n}.jsonl" for n in range(2, 31)),
+    *(f"tune{n}.jsonl" for n in range(2, 33)),
     *(f"heldout{n}.jsonl" for n in range(20, 23)),
 )
 RECALL_TARGET = 0.9

@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
 
-from forward_bench import REPOSITORY, ROUNDS, extract
+from forward_bench import REPOSITORY, ROUNDS, check_added, extract
 from security_bench import CORPUS_FILES
 
 
@@ -51,3 +51,11 @@ def test_extract_says_what_is_missing(tmp_path: Path) -> None:
         pytest.skip("not a git checkout")
     with pytest.raises(SystemExit, match="history"):
         extract("0" * 40, tmp_path)
+
+
+def test_added_training_must_be_tune_files_no_round_tests() -> None:
+    check_added(("tune31.jsonl", "tune32.jsonl"))
+    with pytest.raises(SystemExit, match="a round tests it"):
+        check_added((ROUNDS[-1].tested[0],))
+    with pytest.raises(SystemExit, match="not a tune file"):
+        check_added(("heldout20.jsonl",))
