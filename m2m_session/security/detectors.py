@@ -457,12 +457,14 @@ COMBINED_LEARNED_MIN_CONFIDENCE = 0.8
 #: In :func:`combined_detector`, the rules' injection, jailbreak and exfiltration findings are
 #: dropped when the learned model gives every one of those types less than this: the rules
 #: fire on attack words, the model weighs the whole text.
-COMBINED_VETO_BELOW = 0.4
+COMBINED_VETO_BELOW = 0.5
 # Both chosen by a rule written down before the sweep ran (docs/security.md): the setting whose
-# smallest slack over the four targets is largest on the forward line (bench/forward_bench.py:
-# the last three retired blind sets, each scored by the rules and a model as they stood while
-# it was blind). There: recall 0.942 / 0.956 / 0.869, false positives 2.2 % (20 of 900); the
-# previous choice, 0.8 and 0.2, 0.961 / 0.958 / 0.872 with 3.1 %.
+# smallest slack over the four targets is largest on the forward line (bench/forward_bench.py
+# --add-training tune31.jsonl tune32.jsonl: the last four retired blind sets, each scored by the
+# rules as they stood while it was blind and a model trained on what existed then plus the two
+# files the shipped model also learns from). There: recall 0.942 / 0.942 / 0.896, false
+# positives 1.8 % (21 of 1,200); the previous choice, 0.8 and 0.4, 0.948 / 0.946 / 0.896 with
+# 22 of 1,200 on that line.
 
 
 class RulesAndModelDetector(CombinedDetector):
