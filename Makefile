@@ -52,7 +52,7 @@ bench-security: $(STAMP_RUN)
 # How the combined detector's settings are chosen: the retired blind sets replayed with the
 # package of the time (needs the git history; a few minutes on two cores).
 bench-forward: $(STAMP_RUN)
-	$(PY) bench/forward_bench.py
+	$(PY) bench/forward_bench.py --add-training tune31.jsonl tune32.jsonl
 
 docs: $(STAMP_RUN)
 	$(PY) docs/update_state_machine.py
