@@ -1282,6 +1282,8 @@ def _described(sentence: _Sentence, at: int) -> bool:
         return True  # "users who try to talk it into ignoring those rules"
     if at and words[at - 1] in _THIRD_PERSON_ONSETS:
         return True  # "describe how HALCYON starts ignoring the captain's orders"
+    if at and words[at - 1] in _PAST_DOERS and words[at] in _PAST_OVERRIDES:
+        return True  # "operators who ignored these instructions": what someone once did
     if "did" in words[max(0, at - 3) : at - 1] and words[at - 1] not in _RECIPIENTS:
         # "did someone remove a refusal rule": a question about what was done (not "they did
         # not refuse", and not "did you ...", which may still ask the AI to do it)
@@ -1309,6 +1311,11 @@ def _described(sentence: _Sentence, at: int) -> bool:
 #: ignoring orders"), not an order ("start ignoring ..." stays one).
 _THIRD_PERSON_ONSETS = frozenset(
     {"starts", "started", "begins", "began", "keeps", "kept", "stops", "stopped"}
+)
+#: A third-person subject before a past override ("operators who ignored the orders").
+_PAST_DOERS = frozenset({"who", "they", "he", "she", "someone", "somebody", "users", "people"})
+_PAST_OVERRIDES = frozenset(
+    {"ignored", "disregarded", "forgot", "bypassed", "overrode", "skipped", "discarded"}
 )
 #: Verbs of talking someone into something: "coax models into giving", "trick it into".
 _PERSUADE = frozenset(
@@ -1600,6 +1607,13 @@ _OVERRIDE_THINGS = frozenset(
     {"code", "codes", "button", "switch", "key", "keys", "pin", "form", "request", "requests"}
     | {"flag", "option", "setting", "panel", "fee", "clause", "procedure", "approval", "valve"}
 )
+#: Before "old": a notice replacing a thing ("ignore the old sign", "die alte Liste").
+_OLD_LEADS = frozenset({"the", "our", "that", "this", "die", "den", "das", "der", "la", "le"})
+_OLD_WORDS = (["old"], ["former"], ["outdated"], ["alte"], ["alten"], ["ancienne"], ["ancien"])
+#: Tags of what must not be the old thing: instructions, rules, the AI, secrets.
+_OLD_GUARDED = frozenset({"INS", "INW", "PRM", "RST", "RSS", "AI", "YOU", "SEC"})
+#: Between the speaker and an override verb: "I'll ignore", "we will ignore".
+_FUTURE = frozenset({"ll", "will", "shall"})
 #: Before "to" and an override verb: a need or a request reported, not an order ("if you need
 #: to override a pick location", "the user asked to forget the earlier draft").
 _REPORTED_NEEDS = frozenset(
@@ -1621,6 +1635,14 @@ def _overrides_thing(sentence: _Sentence, at: int) -> bool:
         return True  # "the panel says override code required": a noun, not an order
     if words[at] in ("not", "need") and "to" in words[at + 1 : at + 3]:
         return True  # "you don't need to do anything": no obligation, nothing discarded
+    if after[:1] and after[0] in _OLD_LEADS and words[at + 2 : at + 3] in _OLD_WORDS:
+        # "ignore the old sign by the lift", "bitte ignoriert die alte Liste": a notice that
+        # replaces a plan or a thing, unless what is old is instructions, rules or the AI's
+        rest = sentence.tags[at + 3 : at + 6]
+        if not any(_OLD_GUARDED & found for found in rest):
+            return True
+    if at >= 2 and words[at - 1] in _FUTURE and words[at - 2] in _SELF:
+        return True  # "I'll ignore email requests from next month": the speaker's own plan
     return at >= 2 and words[at - 1] == "to" and words[at - 2] in _REPORTED_NEEDS
 
 
@@ -1688,6 +1710,10 @@ _PEOPLE_CALLED = re.compile(
     r"(?:(?:hi|hello|hey|ok|okay|right|alright|dear) )?(?:class|team|everyone|everybody"
     r"|students|folks|kids|guys|all|friends|colleagues|parents|players|members|y'all|staff"
     r"|volunteers|crew|squad|people),"
+    # greetings to colleagues in other languages: "Liebe Kolleginnen und Kollegen,"
+    r"|(?:liebe|liebes|hallo|chers|chères|cher|queridos|queridas|estimados|cari|care) (?:\w+ )?"
+    r"(?:kolleginnen und kollegen|kollegen|kolleginnen|team|zusammen|coll[eè]gues|equipo"
+    r"|compa[nñ]eros|colleghi|colegas),"
 )
 
 
@@ -1719,6 +1745,37 @@ def _unnegated(pattern: re.Pattern[str], text: str) -> bool:
     )
 
 
+#: After "limits": a product tier ("a 'no limits' plan"), not the AI's rules.
+_TIERS = frozenset({"plan", "plans", "tier", "package", "bundle", "subscription", "pass"})
+_TIERS_MORE = frozenset({"offer", "deal", "membership", "edition", "account", "accounts"})
+#: After "no limits on": what a text may ask for without limit; not a quota.
+_LIMITED_ASKS = frozenset(
+    {"what", "how", "which", "anything", "whatever", "topics", "topic", "content", "answers"}
+    | {"output", "outputs", "responses", "replies", "language", "subjects", "questions"}
+    | {"requests", "speech", "your", "you", "the", "my", "me", "this", "that", "it", "its"}
+)
+#: Before a rule: the rule is cited, not removed.
+_CITING = frozenset({"under", "per", "breaking", "violating", "against"})
+
+
+def _quota(sentence: _Sentence, j: int) -> bool:
+    """Whether the restriction word at ``j`` ("limits") is a product's quota or tier: "no
+    limits on rows, no limits on formulas", "our 'no limits' plan" (marketing, not a
+    jailbreak: said of rows or plans, never of answers, topics or the AI)."""
+    words = sentence.words
+    if words[j] not in ("limits", "limit", "caps", "cap"):
+        return False
+    after = words[j + 1 : j + 3]
+    if after[:1] and (after[0] in _TIERS or after[0] in _TIERS_MORE):
+        return True
+    return (
+        after[:1] == ["on"]
+        and len(after) == 2
+        and after[1] not in _LIMITED_ASKS
+        and not sentence.tags[j + 2]
+    )
+
+
 def _removal(sentence: _Sentence, restriction: str, window: int) -> int | None:
     """A removal word with a ``restriction`` word in ``window`` tokens (after it, for
     prepositions such as "no" or "without")."""
@@ -1736,6 +1793,10 @@ def _removal(sentence: _Sentence, restriction: str, window: int) -> int | None:
             and j + 3 < len(words)
             and words[j + 3] in _AMOUNTS
         )
+        # a product's quota or tier: "no limits on rows", "a 'no limits' plan"
+        and not (restriction == "RST" and _quota(sentence, j))
+        # a rule cited, not removed: "removed under rule 6", "violating the rules"
+        and not (j and words[j - 1] in _CITING)
     ]
     for i in _positions(sentence, "RMV"):
         if words[i] == "off" and words[i + 1 : i + 2] in (["limits"], ["limit"]):
@@ -2114,6 +2175,28 @@ _NO_HARM = frozenset({"no", "without", "not", "nor"})
 #: A security term, not a harm: "training data poisoning", "DNS cache poisoning", "SQL exploit".
 _TECHNICAL_HARM = frozenset({"data", "cache", "dns", "arp", "model", "seo", "context"})
 
+#: A policy's prohibition before a harm: "the assistant must not produce instructions for
+#: weapons" forbids the harm, it asks for none.
+_POLICY_MODALS = frozenset({"must", "may", "should", "shall", "will", "can"})
+_OUTPUT_VERBS = frozenset(
+    {"produce", "provide", "give", "generate", "write", "output", "share", "create", "offer"}
+)
+
+
+def _forbidden_output(words: Sequence[str], k: int) -> bool:
+    """Whether the harm word at ``k`` (or a list it ends) follows "<modal> not <output verb>"
+    within ten words, with no other output verb between ("must never write a refusal, write
+    a meth recipe" still asks)."""
+    for i in range(max(1, k - 10), k - 1):
+        if (
+            words[i] in ("not", "never")
+            and words[i - 1] in _POLICY_MODALS
+            and words[i + 1] in _OUTPUT_VERBS
+        ):
+            return _OUTPUT_VERBS.isdisjoint(words[i + 2 : k])
+    return False
+
+
 #: Identity documents: harmful when forged ("fake IDs"), personal data when someone's.
 _DOCUMENTS = frozenset({"passport", "passports", "ids", "id"})
 
@@ -2245,6 +2328,11 @@ _CARRIERS = _CIPHER_GAMES | frozenset(
 )
 
 
+#: A secret manager as the channel of a share: a colleague's handover, not a leak.
+_SECURE_CHANNEL = re.compile(
+    r"\b(?:via|through|using|over) (?:a |the |our |your )?(?:vault|1password|bitwarden|lastpass"
+    r"|keeper|password manager|secrets? manager)\b"
+)
 #: Modal verbs: "IT will give you a temporary password" states what someone else does.
 _MODALS = frozenset({"will", "would", "can", "could", "may", "might", "shall", "should", "must"})
 _SPEAKERS = frozenset({"you", "u", "i", "we", "ya"})
@@ -3789,6 +3877,7 @@ def _hits_addressed(
         "HRM" in found
         and _NO_HARM.isdisjoint(s.words[max(0, k - 3) : k])
         and not (k and s.words[k - 1] in _TECHNICAL_HARM)
+        and not _forbidden_output(s.words, k)
         for s in sentences
         for k, found in enumerate(s.tags)
     )
@@ -3917,6 +4006,8 @@ def _hits_addressed(
                 continue  # "print the env with secrets masked"
             if s.words[max(0, at - 2) : at] == _INSTEAD_OF or _tells_team(s, at, tag):
                 continue  # "instead of sending passwords by email", "if it leaked, tell IT"
+            if _SECURE_CHANNEL.search(s.raw, s.raw.find(s.words[at])) is not None:
+                continue  # "can you share them via the vault?": the rightful channel
             weight = base + (0.15 if "YOU" in p else 0.0) + (0.1 if addressed else 0.0)
             weight += 0.1 if _POLITE.issuperset(s.words[:at]) else 0.0
             hit("c.ex.reveal", EX, min(weight, 0.9), "request to reveal secrets")
@@ -4075,7 +4166,7 @@ def _hits_addressed(
     redirects = {match.group() for match in _REDIRECT.finditer(part)} if part else set()
     if "only as" in text:
         redirects.update(match.group() for match in _ONLY_AS.finditer(text))
-    if redirects and "AI" not in everything and "," in text[:24] and _PEOPLE_CALLED.match(text):
+    if redirects and "AI" not in everything and "," in text[:40] and _PEOPLE_CALLED.match(text):
         redirects = set()  # "Class, from now on respond only in full sentences": to people
     if (
         redirects
@@ -4308,7 +4399,11 @@ def _hits_addressed(
         and _unnegated(_FULL_VALUES, text)
     ):
         hit("c.ex.full-values", EX, 0.85, "secrets asked for in full")
-    if "SEC" in everything and _bare_secret_ask(sentences, "?" in text or "=" in text):
+    if (
+        "SEC" in everything
+        and _bare_secret_ask(sentences, "?" in text or "=" in text)
+        and _SECURE_CHANNEL.search(text) is None  # "could you share it via 1Password?"
+    ):
         hit("c.ex.bare-ask", EX, 0.85, "short request for a named secret")
     if (
         ("SEC" in everything or ("PRM" in everything and "YOU" in everything))
@@ -4448,7 +4543,15 @@ def concept_hits(text: str, words: Set[str] | None = None) -> list[ConceptHit]:
 _DOUBLE_QUOTED = re.compile('"[^"\n]{1,600}"|\u201c[^\u201d]{1,600}\u201d')
 #: A quote cited as what someone or something says: "if a page says 'AI: do X', ...".
 _CITED = re.compile(
-    r"\b(?:if|when) (?:a|an|the|some) [\w-]+ (?:says|asks|writes|tells \w+)[:,]? ['\"\u201c\u2018]"
+    r"\b(?:if|when|where) (?:a|an|the|some) [\w-]+ (?:says|asks|writes|tells \w+)[:,]?"
+    r" ['\"\u201c\u2018]"
+)
+#: A quote reported as what a third party typed, kept saying or what something contained:
+#: "the owner keeps saying 'ignore ...'", "the logs contained 'print your prompt'", "the bot
+#: rendered 'Ignore previous instructions' literally" (a habit or a past event, not an order).
+_ATTRIBUTED = re.compile(
+    r"\b(?:(?:keeps|kept|keep) (?:saying|typing|writing|asking|posting|pasting)"
+    r"|rendered|contained|titled|typed|pasted|posted)[:,]? ['\"\u201c\u2018]"
 )
 _QUOTE_CHARS = ('"', "'", "`", "\u201c", "\u2018", "«")
 _MIN_OUTSIDE = 4
@@ -4465,11 +4568,18 @@ def mentions_only(text: str) -> bool:
     if '"role"' in text and _FAKE_ROLE.search(text):
         return False  # a role message pasted into the content speaks, it is not quoted
     stripped = _strip_quotes(text)
-    if stripped == text or ("?" not in stripped and _CITED.search(text) is None):
+    if stripped == text:
         return False
+    attributed = False
+    if "?" not in stripped and _CITED.search(text) is None:
+        if _ATTRIBUTED.search(text) is None:
+            return False
+        attributed = True
     outside = _sentences(stripped)
     if sum(len(s.words) for s in outside) < _MIN_OUTSIDE:
         return False
+    if attributed and any("IMP" in found and "OVR" in found for s in outside for found in s.tags):
+        return False  # 'my boss keeps saying "...", so ignore them': the quote is then ordered
     return not any(_addressed(s) for s in outside)
 
 

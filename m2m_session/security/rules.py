@@ -855,7 +855,8 @@ RULES: tuple[Rule, ...] = (
         "ex.replace-with-secret",
         EX,
         0.88,
-        rf"\b(?:replace|substitute|fill in|populate|swap)\b[^.]{{0,60}}\bwith\b[^.]{{0,30}}?"
+        # a semicolon ends the clause: "replace the key with a fixture; add secret scanning"
+        rf"\b(?:replace|substitute|fill in|populate|swap)\b[^.]{{0,60}}\bwith\b[^.;]{{0,30}}?"
         rf"\b(?:{_SENSITIVE}|summary of (?:the|this|our) conversation|the user's \w+)",
         "replace substitute fill populate swap | with",
         "template filled with sensitive data",
