@@ -26,6 +26,7 @@ from m2m_session.codes import ThreatType
 
 __all__ = [
     "AUTHORITIES",
+    "CONCEPT_TYPES",
     "REPORT_FACTOR",
     "REVERSING_VERBS",
     "REPORT_NOTE",
@@ -42,6 +43,8 @@ __all__ = [
 PI = ThreatType.PROMPT_INJECTION
 JB = ThreatType.JAILBREAK
 EX = ThreatType.DATA_EXFILTRATION
+#: The threat types a concept rule can report (:func:`concept_hits` gives no other).
+CONCEPT_TYPES = frozenset({PI, JB, EX})
 
 _MIN_REPORTED = 0.6
 #: Appended to the reason of a hit discounted as reported.

@@ -473,7 +473,8 @@ class RulesAndModelDetector(CombinedDetector):
     Per threat type the strongest finding wins; the model's findings count from
     ``min_confidence``, and when the model scores every one of its types below ``veto_below``
     the rules' findings of those types are dropped (structural types are never touched).
-    The text is tokenised once and the model scored once, for both uses.
+    The text is tokenised once and the model scored once, for both uses; the model runs
+    first, and the rules are skipped when its veto would drop everything they can report.
     """
 
     def __init__(
@@ -509,9 +510,13 @@ class RulesAndModelDetector(CombinedDetector):
         )  # ModelNotLoadedError if not loaded
         vetoed = max(scores.values(), default=0.0) < self.veto_below
         best: dict[ThreatType, Finding] = {}
-        for finding in self.rules.detect(text, rule_words):
-            if not (vetoed and finding.threat_type in scores):
-                best[finding.threat_type] = finding
+        # Under the veto every rule finding of a scored type is dropped: when the model scores
+        # every type the rules can report, the rules need not run at all. Most text is benign
+        # and vetoed, so this is most scans, at the same findings.
+        if not (vetoed and self.rules.threat_types.issubset(scores)):
+            for finding in self.rules.detect(text, rule_words):
+                if not (vetoed and finding.threat_type in scores):
+                    best[finding.threat_type] = finding
         learned_name = self.learned.name
         for threat, confidence in scores.items():
             current = best.get(threat)

@@ -34,6 +34,7 @@ from m2m_session.errors import JsonError
 from m2m_session.jsonlimits import DEFAULT_MAX_DEPTH, nesting_depth, parse_json
 from m2m_session.security.concepts import (
     AUTHORITIES,
+    CONCEPT_TYPES,
     REPORT_NOTE,
     REVERSING_VERBS,
     benign_override,
@@ -1078,6 +1079,11 @@ class RuleDetector:
     def __init__(self, rules: Iterable[Rule] = RULES, *, concepts: bool = True) -> None:
         self.rules = tuple(rules)
         self.concepts = concepts
+        #: Every threat type :meth:`detect` can report: its rules' types, the concept rules'
+        #: when they run, and the jailbreak a dropped-rules override is raised to.
+        self.threat_types = frozenset(rule.threat_type for rule in self.rules) | {JB}
+        if concepts:
+            self.threat_types |= CONCEPT_TYPES
         # Most texts hold no word of most rules' first gate: index the rules by those words so
         # a scan visits only the rules its words can open (in table order, as before).
         self._by_gate_word: dict[str, list[int]] = {}
