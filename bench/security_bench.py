@@ -56,6 +56,11 @@ CORPUS_FILES = (
 RECALL_TARGET = 0.9
 FP_TARGET = 0.02
 MS_PER_KB_TARGET = 0.2
+#: The labels of the attacks told by their words (the structural types are told by bytes).
+_WORD_TYPES = frozenset(
+    str(threat)
+    for threat in (ThreatType.PROMPT_INJECTION, ThreatType.JAILBREAK, ThreatType.DATA_EXFILTRATION)
+)
 
 
 def load(
@@ -138,10 +143,14 @@ _PROSE = (
 
 
 def _kilobyte_messages(rows: list[dict[str, str]]) -> dict[str, bytes]:
-    """Typical prose, a chat request carrying it, and a worst case: hard negatives back to back."""
+    """Typical prose, a chat request carrying it, and two worst cases: hard negatives back to
+    back, and attacks back to back (every detector runs its full course on them)."""
     prose = (_PROSE * 3).encode()[:1024]
     hard = " ".join(
         row["text"] for row in rows if row["label"] == "BENIGN" and row["text"].isascii()
+    ).encode()[:1024]
+    attacks = " ".join(
+        row["text"] for row in rows if row["label"] in _WORD_TYPES and row["text"].isascii()
     ).encode()[:1024]
     messages = [{"role": "system", "content": "You are a helpful assistant for a logistics firm."}]
     filler = _PROSE * 3
@@ -149,7 +158,16 @@ def _kilobyte_messages(rows: list[dict[str, str]]) -> dict[str, bytes]:
         messages.append({"role": "user", "content": filler[:120]})
         filler = filler[120:]
     payload = json.dumps({"model": "gpt-4o", "messages": messages}).encode()
-    return {"1 KB prose": prose, "1 KB chat JSON": payload, "1 KB hard negatives": hard}
+    return {
+        "1 KB prose": prose,
+        "1 KB chat JSON": payload,
+        "1 KB hard negatives": hard,
+        "1 KB attacks": attacks,
+    }
+
+
+#: Reported, not held to the target: the worst cases by design.
+_WORST_CASES = frozenset({"1 KB hard negatives", "1 KB attacks"})
 
 
 def _time(call: Callable[[], object], repeat: int) -> float:
@@ -167,13 +185,15 @@ def timings(scanner: Scanner, rows: list[dict[str, str]]) -> bool:
     print("\n== speed (best of 5) ==")
     all_ok = True
     for name, message in _kilobyte_messages(rows).items():
-        seconds = _time(lambda m=message: scanner.scan(m), 2000)  # type: ignore[misc]
+        # The worst cases take milliseconds: fewer repeats keep the run short.
+        repeat = 100 if name in _WORST_CASES else 2000
+        seconds = _time(lambda m=message: scanner.scan(m), repeat)  # type: ignore[misc]
         per_kb = seconds * 1000 * 1024 / len(message)
         ok = per_kb <= MS_PER_KB_TARGET
-        if name != "1 KB hard negatives":  # reported, not a target: the worst case by design
+        if name not in _WORST_CASES:
             all_ok &= ok
         print(
-            f"{name:<18} {len(message):>5} B  {seconds * 1e3:.4f} ms/msg"
+            f"{name:<20} {len(message):>5} B  {seconds * 1e3:.4f} ms/msg"
             f"  {per_kb:.4f} ms/KB  target ≤ {MS_PER_KB_TARGET} ms  {verdict(ok)}"
         )
     everything = [content(row) for row in rows]
@@ -184,7 +204,7 @@ def timings(scanner: Scanner, rows: list[dict[str, str]]) -> bool:
             scanner.scan(data)
 
     seconds = _time(scan_all, 3)
-    print(f"whole corpus       {total:>5} B  {total / seconds / 1e6:.2f} MB/s ({len(rows)} msgs)")
+    print(f"{'whole corpus':<20} {total:>5} B  {total / seconds / 1e6:.2f} MB/s ({len(rows)} msgs)")
     return all_ok
 
 
