@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Iterable
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -376,6 +377,54 @@ def _assert_scores_follow_the_definition(
     for name, entry in model["classes"].items():
         z = entry["bias"] + sum(entry["weights"].get(f, 0.0) for f in present)
         assert scores[ThreatType(name)] == pytest.approx(sigmoid(z), rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ("PROMPT_INJECTION", "JAILBREAK", "DATA_EXFILTRATION"),
+        tuple(str(threat) for threat in ThreatType),  # five fields: narrower, still exact
+        ("JAILBREAK",),
+    ],
+)
+def test_heavy_weights_over_many_features_sum_exactly(names: tuple[str, ...]) -> None:
+    """Weights near the limit over more features than a packed field can hold at once: the
+    sum is taken a chunk at a time and stays exact (the weights are binary fractions, so the
+    float definition is exact too, and the bias brings it back to about 0.3)."""
+    words = [f"w{i}" for i in range(400)]
+    weights = {word: 999.5 if i % 2 else 998.25 for i, word in enumerate(words)}
+    weights |= {f"{a} {b}": 0.125 * (i % 7) - 0.375 for i, (a, b) in enumerate(pairwise(words))}
+    total = sum(weights.values())
+    classes = {
+        name: {
+            "bias": 0.3 - total * (-1) ** index,
+            "weights": {feature: w * (-1) ** index for feature, w in weights.items()},
+        }
+        for index, name in enumerate(names)
+    }
+    model = {"format": MODEL_FORMAT, "version": 1, "features": WORD_FEATURES, "classes": classes}
+    detector = LearnedDetector.from_model(model)
+    text = " ".join(words)
+    assert detector._tables is not None
+    if len(names) > 1:  # one class: its field is the top one, unbounded
+        assert detector._tables.chunk < len(weights)
+    _assert_scores_follow_the_definition(detector, model, text)
+    assert all(score == pytest.approx(sigmoid(0.3)) for score in detector.scores(text).values())
+
+
+def test_weights_finer_than_the_trainers_are_summed_in_millionths() -> None:
+    weights = {"alpha": 0.123457, "beta": -2.000001, "alpha beta": 0.5, "gamma": 1.25}
+    model = {
+        "format": MODEL_FORMAT,
+        "version": 1,
+        "features": WORD_FEATURES,
+        "classes": {"JAILBREAK": {"bias": -0.1, "weights": weights}},
+    }
+    detector = LearnedDetector.from_model(model)
+    assert detector._tables is not None
+    assert detector._tables.scale == 10**6
+    for text in ("alpha beta gamma", "beta alpha", "alpha alpha", "delta"):
+        _assert_scores_follow_the_definition(detector, model, text)
 
 
 #: Words for generated texts: attack words with concept tags (so adjacent tags pair up),

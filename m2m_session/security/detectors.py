@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from itertools import compress, pairwise
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import chain, compress, islice, pairwise
+from operator import add
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -305,16 +306,20 @@ class _FeatureNames(dict[Any, tuple[str, ...]]):
         return names
 
 
-#: Weights are summed as integers in units of 1e-6 (the trainer writes three decimals, so the
-#: sum is exact for its models), one field of :data:`_FIELD_BITS` bits per class in one int.
-_WEIGHT_SCALE = 10**6
 #: The largest weight magnitude a model may hold (far beyond what training gives).
 MAX_WEIGHT = 1000.0
-_FIELD_BITS = 64
-_FIELD_MASK = (1 << _FIELD_BITS) - 1
-# Added to every weight in its field so a field never goes negative (no borrow between
-# fields); n features add n times this, taken off again when the fields are read.
-_WEIGHT_OFFSET = 1 << 31
+#: Bits a sum of packed weights may take and still be summed by ``sum()`` in a C long, with no
+#: integer objects made along the way.
+_NATIVE_BITS = 63
+
+
+def _weight_scale(weights: Iterable[float]) -> int:
+    """The unit weights are summed in: 10⁻³ when every weight is a whole number of them (the
+    trainer writes three decimals), 10⁻⁶ otherwise. Either way the integer sum divided by the
+    scale is the float the division of the exact sum gives."""
+    if all(round(weight * 10**6) % 1000 == 0 for weight in weights):
+        return 10**3
+    return 10**6
 
 
 class _ScoreTables:
@@ -322,19 +327,24 @@ class _ScoreTables:
     cached lookups and one sum, all running in C.
 
     Every feature the model knows maps to one ``int`` holding its weight for every class, one
-    fixed-point field per class (see :data:`_WEIGHT_SCALE`): summing the ints sums every
-    class at once. Word pairs are keyed by ``(first, second)`` tuples. Same result as summing,
-    per class, the weights of the distinct features of :func:`~.training.features` (the
-    model's definition), several times faster, which is what lets the learned detector run
-    next to the rules within the scan-time budget.
+    signed fixed-point field of ``field_bits`` bits per class: summing the ints sums every
+    class at once, exactly. For the shipped three-class model the fields fit a C long, so
+    ``sum()`` never builds a big integer; a field holds the sum of ``chunk`` features at most,
+    and a text with more is summed ``chunk`` features at a time. Word pairs are keyed by
+    ``(first, second)`` tuples. Same result as summing, per class, the weights of the distinct
+    features of :func:`~.training.features` (the model's definition), several times faster,
+    which is what lets the learned detector run next to the rules within the scan-time budget.
     """
 
     __slots__ = (
         "biases",
         "bigram_keys",
+        "chunk",
+        "field_bits",
         "order",
         "packed",
         "pair_names",
+        "scale",
         "tag_names",
         "tagged",
         "unigram_keys",
@@ -350,15 +360,23 @@ class _ScoreTables:
         self.biases = tuple(classes[threat][0] for threat in self.order)
         #: Whether the model has tag features (:func:`~.training.tag_features`).
         self.tagged = tagged
+        self.scale = _weight_scale(w for _, weights in classes.values() for w in weights.values())
+        units = {
+            threat: {feature: round(weight * self.scale) for feature, weight in weights.items()}
+            for threat, (_, weights) in classes.items()
+        }
+        largest = max((abs(unit) for table in units.values() for unit in table.values()), default=1)
+        # A field holds sums in ±2^(bits-1): as many features as fit under that, at least one.
+        self.field_bits = max(_NATIVE_BITS // len(self.order), largest.bit_length() + 2)
+        self.chunk = ((1 << (self.field_bits - 1)) - 1) // max(largest, 1)
         packed: dict[str | tuple[str, str], int] = {}
         for index, threat in enumerate(self.order):
-            shift = index * _FIELD_BITS
-            for feature, weight in classes[threat][1].items():
+            shift = index * self.field_bits
+            for feature, unit in units[threat].items():
                 first, _, second = feature.partition(" ")
                 key: str | tuple[str, str] = (first, second) if second else feature
-                packed[key] = packed.get(key, 0) + (round(weight * _WEIGHT_SCALE) << shift)
-        empty = sum(_WEIGHT_OFFSET << (index * _FIELD_BITS) for index in range(len(self.order)))
-        self.packed = {key: value + empty for key, value in packed.items()}
+                packed[key] = packed.get(key, 0) + (unit << shift)
+        self.packed = packed
         self.unigram_keys = frozenset(key for key in packed if isinstance(key, str))
         self.bigram_keys = frozenset(key for key in packed if isinstance(key, tuple))
         known = self.unigram_keys
@@ -373,26 +391,42 @@ class _ScoreTables:
         unigrams = self.unigram_keys.intersection(distinct)
         # zip reuses its result tuple when the lookup drops it: cheaper than pairwise here.
         bigrams = self.bigram_keys.intersection(zip(found_words, found_words[1:], strict=False))  # noqa: RUF007
-        total = sum(map(weight, unigrams)) + sum(map(weight, bigrams))
-        count = len(unigrams) + len(bigrams)
+        named: set[str] = set()
         if self.tagged:
             tags = word_tags(found_words)
-            named: set[str] = set()
             named.update(*map(self.tag_names.__getitem__, set(tags)))
             # Adjacent tagged words, found from the positions of the tagged ones: most words
             # carry no tag, and pairing every word costs more than the rest of the scoring.
             tagged = list(compress(range(len(tags)), tags))
             adjacent = {(tags[i], tags[j]) for i, j in pairwise(tagged) if j == i + 1}
             named.update(*map(self.pair_names.__getitem__, adjacent))
-            total += sum(map(weight, named))
-            count += len(named)
-        offset = count * _WEIGHT_OFFSET
-        return {
-            threat: sigmoid(
-                bias + (((total >> (index * _FIELD_BITS)) & _FIELD_MASK) - offset) / _WEIGHT_SCALE
+        if len(unigrams) + len(bigrams) + len(named) <= self.chunk:
+            fields = self._fields(
+                sum(map(weight, unigrams)) + sum(map(weight, bigrams)) + sum(map(weight, named))
             )
-            for index, (threat, bias) in enumerate(zip(self.order, self.biases, strict=True))
+        else:
+            fields = [0] * len(self.order)
+            features: Iterator[str | tuple[str, str]] = chain(unigrams, bigrams, named)
+            while part := list(islice(features, self.chunk)):
+                fields = list(map(add, fields, self._fields(sum(map(weight, part)))))
+        scale = self.scale
+        return {
+            threat: sigmoid(bias + field / scale)
+            for threat, bias, field in zip(self.order, self.biases, fields, strict=True)
         }
+
+    def _fields(self, total: int) -> list[int]:
+        """The per-class sums packed in ``total`` (each within its field's range)."""
+        bits = self.field_bits
+        half = 1 << (bits - 1)
+        mask = (1 << bits) - 1
+        fields = []
+        for _ in range(len(self.order) - 1):
+            low = ((total + half) & mask) - half
+            fields.append(low)
+            total = (total - low) >> bits
+        fields.append(total)
+        return fields
 
 
 class CombinedDetector:
