@@ -102,6 +102,12 @@ ROUNDS = (
         ("tune28.jsonl", "tune29.jsonl", "tune30.jsonl"),
         _tune(2, 27),
     ),
+    Round(
+        "ninth blind set (heldout20-22)",
+        "0cc86e7",
+        ("tune33.jsonl", "tune34.jsonl", "tune35.jsonl"),
+        _tune(2, 32),
+    ),
 )
 
 
