@@ -326,8 +326,9 @@ def test_registry(model: dict[str, Any], tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not DEFAULT_LEARNED_MODEL.exists(), reason="no shipped model")
 def test_shipped_model() -> None:
-    # Package data read at load time: it grows with the corpus, but stays well under 1 MB.
-    assert DEFAULT_LEARNED_MODEL.stat().st_size < 768_000
+    # Package data read at load time: it grows with the corpus; past 1 MB, prune (a training
+    # change, chosen on the forward line, docs/security.md).
+    assert DEFAULT_LEARNED_MODEL.stat().st_size < 1_000_000
     registry = default_registry(learned=True)
     detector = registry.get("learned")
     assert isinstance(detector, LearnedDetector)
