@@ -108,6 +108,12 @@ ROUNDS = (
         ("tune33.jsonl", "tune34.jsonl", "tune35.jsonl"),
         _tune(2, 32),
     ),
+    Round(
+        "tenth blind set (heldout23-25)",
+        "5b79d74",
+        ("tune36.jsonl", "tune37.jsonl", "tune38.jsonl"),
+        _tune(2, 35),
+    ),
 )
 
 

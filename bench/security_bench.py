@@ -7,9 +7,9 @@
     .venv/bin/python bench/security_bench.py --detector learned    # the learned model instead
     .venv/bin/python bench/security_bench.py --detector combined   # rules + learned, max per type
 
-The corpus is thirty-eight files by thirty-eight writers (bench/security_corpus/README.md):
-``corpus.jsonl`` and ``tune2.jsonl`` to ``tune35.jsonl`` hold the ``tune`` rows,
-``heldout23.jsonl`` to ``heldout25.jsonl`` the ``heldout`` rows, written blind (their writers saw
+The corpus is forty-one files by forty-one writers (bench/security_corpus/README.md):
+``corpus.jsonl`` and ``tune2.jsonl`` to ``tune38.jsonl`` hold the ``tune`` rows,
+``heldout26.jsonl`` to ``heldout28.jsonl`` the ``heldout`` rows, written blind (their writers saw
 neither the rules nor the other files). A row is
 ``{"text", "label", "split"}`` (``label`` a threat type or ``BENIGN``); rows with ``raw_b64``
 are scanned as those bytes (invalid UTF-8).
@@ -50,8 +50,8 @@ CORPUS_DIR = Path(__file__).parent / "security_corpus"
 #: The corpus files, in reading order: the tune files (one writer each), then the held-out.
 CORPUS_FILES = (
     "corpus.jsonl",
-    *(f"tune{n}.jsonl" for n in range(2, 36)),
-    *(f"heldout{n}.jsonl" for n in range(23, 26)),
+    *(f"tune{n}.jsonl" for n in range(2, 39)),
+    *(f"heldout{n}.jsonl" for n in range(26, 29)),
 )
 RECALL_TARGET = 0.9
 FP_TARGET = 0.02

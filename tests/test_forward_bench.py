@@ -58,4 +58,4 @@ def test_added_training_must_be_tune_files_no_round_tests() -> None:
     with pytest.raises(SystemExit, match="a round tests it"):
         check_added((ROUNDS[-1].tested[0],))
     with pytest.raises(SystemExit, match="not a tune file"):
-        check_added(("heldout23.jsonl",))
+        check_added(("heldout26.jsonl",))
