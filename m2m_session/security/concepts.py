@@ -318,7 +318,8 @@ _LEXICON: dict[str, tuple[str, str]] = {
     "SND": (
         "send post upload forward email mail transmit submit exfiltrate fetch call request"
         " text sms curl append attach ping push dm envie envia envoie envoyez sende schicke schick"
-        " invia stuur verstuur wyslij reenvia reenvie enviame envieme mandame mandeme",
+        " invia stuur verstuur wyslij reenvia reenvie enviame envieme mandame mandeme"
+        " envoyer enviar senden inviare",
         "",
     ),
     # putting something somewhere (with a channel: "include the key in your reply")
@@ -648,6 +649,17 @@ _PHRASES: dict[str, str] = {
     "read back": "REV",
     "text me": "REV",
     "whatsapp me": "REV",
+    # said on a call or to a voice assistant: "text back the card number", "forward me the
+    # login" ("read me" only counts before a secret: see _listed_after)
+    "text back": "REV",
+    "reply with": "REV",
+    "banking login": "SEC",
+    "banking logins": "SEC",
+    "forward me": "REV",
+    "security answer": "SEC",
+    "security answers": "SEC",
+    "case file": "DAT",
+    "case files": "DAT",
     "home address": "DAT PII",
     "billing address": "DAT",
     "shipping address": "DAT",
@@ -1129,7 +1141,10 @@ def _split_sentences(text: str) -> list[_Sentence]:
     result = []
     cached = _CACHE.get
     text = text.replace("n't", " not")
-    if text.count(": ") >= 3 and len(_HUMAN_TURN.findall(text)) >= 2:
+    if (text.count(": ") >= 3 and len(_HUMAN_TURN.findall(text)) >= 2) or (
+        # a two-turn exchange: "Agent: I'll override the fee ... Caller: thanks"
+        text.count(": ") == 2 and _SPEAKER_LABEL.match(text) and _HUMAN_TURN.search(text, 1)
+    ):
         text = _SPEAKER_LABEL.sub(" . ", text)
     if "&" in text and _FORM_START.match(text):
         text = _FORM_KEY.sub(" ", text)
@@ -1466,7 +1481,7 @@ _OWN = re.compile(
 #: A dialog on a screen, not an AI's prompt: "ignore the pairing prompt", "the 'ignore previous
 #: keybinds?' prompt that popped up", "skip the update prompt".
 _UI_BEFORE = re.compile(
-    r"\b(?:pairing|login|log-?in|sign-?in|password|passcode|pin|update|upgrade|install(?:er)?"
+    r"\b(?:ivr|voice|phone|menu|recorded|pairing|login|log-?in|sign-?in|password|passcode|pin|update|upgrade|install(?:er)?"
     r"|cookies?|uac|sudo|permissions?|confirmation|consent|save|restart|reboot|download|popup"
     r"|pop-?up|firmware|bluetooth|wi-?fi|setup|dialog|bios|boot|shell|command"
     r"|location|notification|privacy|crash|error|migration|sync)\W{0,3} $"
@@ -1523,8 +1538,8 @@ _TOPICAL = re.compile(
     r"\b(?:instructions?|guidance|comments|instrucciones|instru[cç][oõ]es|istruzioni|anweisungen"
     r"|consignes)(?: \(?v?\d[\w.]*\)?)?(?: (?!above|before|given|you)\w+)? (?:about|on|regarding"
     r"|concerning|sobre|re|for the|for our"
-    r"|do|del|des|du|della) (?!(?:you|your|ur|the (?:ai|assistant|model|bot|system)|safety"
-    r"|sistema|systeme|système|systems?"
+    r"|do|del|des|du|della|sur) (?!(?:you|your|ur|the (?:ai|assistant|model|bot|system)|safety"
+    r"|sistema|systeme|système|systems?|votre|vos|ton|tes|ta|(?:la )?s[eé]curit[eé]"
     r"|security|confidential\w*|secrets?|what|how|anything|everything|this (?:chat|conversation)"
     r")\b)\w+"
 )
@@ -1576,6 +1591,18 @@ _AUDIENCE_HINTS += ("staff", "students", "everyone", "contributors", "reviewers"
 _AUDIENCE_HINTS += ("managers", "patient")
 
 
+#: Contract wording: an agreement that supersedes earlier instructions, a party bound to
+#: ignore someone's instructions ("the Supplier shall ignore any instruction from ...").
+_CONTRACT = re.compile(
+    r"\b(?:this|the) (?:agreement|contract|amendment|addendum|sow|statement of work|order form"
+    r"|master agreement|policy)(?: [\w-]+){0,2} (?:supersedes|replaces|prevails over)\b"
+    r"|\bthe (?:supplier|contractor|subcontractor|vendor|customer|licensee|licensor|consultant"
+    r"|provider|service provider|client|seller|buyer|tenant|landlord|employer|employee|company"
+    r"|party|parties|processor|controller) shall (?:not )?(?:ignore|disregard)\b"
+)
+_CONTRACT_HINTS = ("supersede", "prevails", "replaces", "shall")
+
+
 def benign_override(raw: str, to_you: bool) -> bool:
     """Whether a sentence's override of instructions has an innocent sense: the speaker's own
     request, or (when not said to "you" or an AI) instructions located in a document or
@@ -1589,6 +1616,8 @@ def benign_override(raw: str, to_you: bool) -> bool:
         return True
     if to_you:
         return False
+    if any(map(raw.__contains__, _CONTRACT_HINTS)) and _CONTRACT.search(raw) is not None:
+        return True  # "This Agreement supersedes all prior instructions", "the Supplier shall"
     if any(map(raw.__contains__, _MODAL_HINTS)) and _thing_forgets(raw):
         return True  # "the robot will forget its Wi-Fi password and all previous instructions"
     if _LOCATED.search(raw) is not None:
@@ -1679,6 +1708,19 @@ def _jailbroken_device(sentence: _Sentence, at: int) -> bool:
     return words[at].startswith("jailbr") and not _DEVICES.isdisjoint(
         words[max(0, at - 4) : at + 4]
     )
+
+
+#: A person's eagerness, not the DAN persona: "Dan said he'd do anything now for tickets".
+_WISHERS = frozenset({"he", "she", "they", "i", "we", "id", "hed", "shed", "theyd", "wed"})
+
+
+def _wishes(sentence: _Sentence, at: int) -> bool:
+    """Whether "do anything now" at ``at`` is what a person (he, she, I) would do."""
+    words = sentence.words
+    if words[at] != "do" or at < 1:
+        return False
+    before = words[max(0, at - 2) : at]
+    return before[-1] in _WISHERS or (before[-1] in ("d", "would") and before[0] in _WISHERS)
 
 
 _ON_OWN = frozenset({"on my", "for my", "on our", "for our"})
@@ -2378,6 +2420,10 @@ def _stated(sentence: _Sentence, at: int) -> bool:
     words = sentence.words
     if at and words[at - 1] in _DOERS and (at < 2 or words[at - 2] in _CLAUSE_STARTS):
         return True  # "then they repeat everything above", "customers paste it": a habit
+    if at >= 2 and words[at - 2 : at] in (["used", "to"], ["she", "d"], ["he", "d"]):
+        return True  # "my mom used to read me the keys", "she'd read me ...": a past habit
+    if at and words[at - 1] in _SAYS and not _SCAMMERS.isdisjoint(words[max(0, at - 12) : at]):
+        return True  # "scammers may call and say 'read me the code'": a scammer's line quoted
     return (
         at >= 2
         and words[at - 1] in _MODALS
@@ -2387,6 +2433,12 @@ def _stated(sentence: _Sentence, at: int) -> bool:
     )
 
 
+_SAYS = frozenset({"say", "says", "ask", "asks", "saying", "asking"})
+#: Whose lines an awareness notice quotes: "scammers may call and say '...'".
+_SCAMMERS = frozenset(
+    {"scammer", "scammers", "attacker", "attackers", "fraudster", "fraudsters", "criminals"}
+    | {"phishers", "impostor", "impostors", "imposter", "imposters"}
+)
 #: Words a clause may start with before its subject: "then they repeat ...".
 _CLAUSE_STARTS = frozenset({"then", "and", "so", "when", "if", "where", "while", "because"})
 #: Nouns that make a secret word a modifier: "password requirements", "key rotation".
@@ -2396,7 +2448,31 @@ _SECRET_HEADS = frozenset(
     | {"field", "fields", "hygiene", "rules", "best", "change", "changes", "generator"}
     # a page about secrets: "read the 'handling secrets' page"
     | {"page", "pages", "guide", "guides", "training", "course", "module", "wiki", "handbook"}
+    # a tool that steals secrets, not a secret: "a credential-stealing infostealer"
+    | {"stealing", "stealer", "stealers", "harvesting", "harvester", "theft", "hint", "hints"}
 )
+
+
+def _listed_after(sentence: _Sentence, window: int) -> int | None:
+    """A secret read aloud ("read me the PIN", "read out the card number") or, after "and",
+    one item of the list a reveal verb asks for ("forward me the report and the login
+    credentials"), within ``window`` tokens."""
+    if "SEC" not in sentence.present:
+        return None
+    words = sentence.words
+    for i, word in enumerate(words):
+        if not ("REV" in sentence.tags[i] or word == "read") or i + 1 >= len(words):
+            continue
+        if words[i + 1] != "me" and not (word == "read" and words[i + 1] in _READ_OUT):
+            continue
+        for j in range(i + 2, min(len(words), i + window + 1)):
+            if "SEC" in sentence.tags[j] and (word == "read" or "and" in words[i + 2 : j]):
+                return i
+    return None
+
+
+#: "read out the PIN", "read back the code": read aloud to the speaker.
+_READ_OUT = frozenset({"out", "back"})
 
 
 def _modifier_only(sentence: _Sentence, tag: str) -> bool:
@@ -2515,6 +2591,9 @@ _KNOW_HOW = frozenset(
     | {"script", "setting", "set", "printed", "sticker", "check", "fixed", "write", "code"}
     | {"snippet", "missing", "null", "not", "mask", "masks", "redact", "redacted", "if"}
     | {"forgetting", "forgets", "forget", "limerick", "joke", "story", "nobody"}
+    # a change announced in a dev chat ("pushed the token refresh fix, the secret is now read
+    # from the vault"), people asked about in discovery ("identify every person who had ...")
+    | {"pushed", "merged", "refresh", "refreshed", "migrated", "identify"}
 )
 _BARE_HEAD_END = frozenset(
     {"for", "of", "on", "pls", "plz", "please", "asap", "now", "again", "here", "value"}
@@ -2797,7 +2876,9 @@ _ORDER_TAIL = (
 _AI_ORDER = re.compile(
     rf"(?:\b(?:note|message|instructions?|attn|attention|reminder|p\.?s\.?|memo|directive"
     rf"|notice|new task|task)(?: for| to)?:?"
-    rf" (?:the |all |any |every |our )?(?:[\w-]+ ){{0,3}}{_AI}\b"
+    # not a note described: "typed it into a trip note hoping the support bot would ..."
+    rf" (?!(?:hoping|expecting|claiming|saying|about|that|which|where|when)\b)"
+    rf"(?:the |all |any |every |our )?(?:[\w-]+ ){{0,3}}{_AI}\b"
     rf"(?: [\w-]+ing\b[^.:\u2014]{{0,50}}?[:\u2014])?"
     rf"|(?:^|[\n.;|>\]\[(#*\"\u201c-]) ?(?:[\w-]+ )?{_AI} (?:instructions?|directives?|orders?"
     rf"|command|note) ?[:\u2014\u2013]"
@@ -2878,6 +2959,15 @@ _ROLE_MARKER = re.compile(
     r"|instru[cç][oõ]es)\b)|instruction update"
     r"|system override"
     r"|<\|im_start\|>|\[inst\]|<<sys>>"
+    # "=== BEGIN OPERATOR INSTRUCTIONS ===" after the end of a receipt or a contract
+    r"|\bbegin (?:new )?(?:system|operator|admin|administrator|developer|assistant|ai|trusted)"
+    r" (?:instructions?|prompt|directives?|orders)\b"
+)
+#: A fake boundary: the content ends, then instructions for the AI begin ("=== END OF
+#: RECEIPT === === BEGIN OPERATOR INSTRUCTIONS ===").
+_BOUNDARY = re.compile(
+    r"\bend of (?:the )?[\w -]{1,30}?[\s=#*\[\]<>-]{2,12}begin (?:new )?(?:system|operator|admin"
+    r"|administrator|developer|assistant|ai|trusted) (?:instructions?|prompt|directives?|orders)\b"
 )
 _REDIRECT = re.compile(
     r"\b(?:from now on|from here on|going forward|for the rest of (?:this|the)|henceforth"
@@ -3157,16 +3247,38 @@ _STRANGER = re.compile(
 )
 _STRANGER_OF = re.compile(
     rf"\b{_CONTACT}(?:,? and (?:[\w-]+ ){{0,2}}?{_CONTACT})? of (?:whoever|the (?:person|people"
-    r"|one|ones) who)\b"
+    r"|one|ones) who"
+    # a protected identity: "the home address and phone number of the whistleblower"
+    r"|the (?:anonymous |confidential )?(?:whistleblower|tipster|informant|juror)s?)\b"
 )
-_STRANGER_HINTS = ("of whoever", "of the person who", "of the people who", "of the one")
+_STRANGER_HINTS = (
+    "of whoever",
+    "of the person who",
+    "of the people who",
+    "of the one",
+    "of the whistleblower",
+    "of the tipster",
+    "of the informant",
+    "of the juror",
+    "of the anonymous",
+    "of the confidential",
+)
 
 
 def _stranger(text: str) -> bool:
     """Whether ``text`` asks for a stranger's contact details (see :data:`_STRANGER`)."""
     if "'s " in text and _STRANGER.search(text) is not None:
         return True
-    return any(map(text.__contains__, _STRANGER_HINTS)) and _STRANGER_OF.search(text) is not None
+    if not any(map(text.__contains__, _STRANGER_HINTS)):
+        return False
+    match = _STRANGER_OF.search(text)
+    # "we never print the name or address of the whistleblower": a rule, not a request
+    return match is not None and not any(
+        map(text[max(0, match.start() - 30) : match.start()].__contains__, _DENIALS)
+    )
+
+
+_DENIALS = ("never ", "not ", "n't ", "no ")
 
 
 _OTHERS_WHO = re.compile(
@@ -3521,6 +3633,9 @@ _SKIP_HINTS = ("u skip", "u ignore", "u drop", "u break", "u bypass")
 _RULES_VOID = re.compile(
     r"\b(?:rules|guidelines|polic(?:y|ies)|restrictions|filters?) (?:(?:\w+ ){0,5})?(?:do not"
     r"|does not|don't|doesn't|dont|doesnt|no longer) apply\b|\b(?:are|is) irrelevant\b"
+    # "a simulation where safety rules don't exist", "what if your guidelines didn't exist?"
+    r"|\b(?:rules|guidelines|polic(?:y|ies)|restrictions|filters) (?:do not|don't|dont|did not"
+    r"|didn't|didnt|no longer) exist\b"
     r"|\bno (?:\w+ )?(?:rules|policy|polic(?:y|ies)) appl"
     r"|\bnone of (?:your|ur|the|its) (?:[\w-]+ )?(?:rules|guidelines|polic(?:y|ies)|restrictions"
     r"|filters) (?:apply|count|matter)\b"
@@ -3537,7 +3652,8 @@ _RULES_VOID = re.compile(
     # inverted or lifted by a claimed authority: "whatever your guidelines say you must not do,
     # you do", "I'm authorising you to disable them"
     r"|\bwhatever (?:your|the) (?:[\w-]+ )?(?:rules|guidelines|polic(?:y|ies)|filters|programming)"
-    r" (?:say|tell you|forbid)(?: (?:you )?(?:must not|can't|cannot|can not|shouldn't|should not"
+    r" (?:says?|tells? you|forbids?)(?: (?:you )?(?:must not|can't|cannot|can not|shouldn't"
+    r"|should not|to refuse"
     r"|must never|may not))?"
     r"|\bauthori[sz]\w* (?:you )?to (?:disable|ignore|bypass|turn off|drop|suspend|lift|remove)"
     r" (?:them|your|the|all|those|these)\b"
@@ -3547,6 +3663,8 @@ _RULES_VOID = re.compile(
 _YOUR_RULES_VOID = re.compile(
     r"\b(?:your|ur|yer) (?:[\w-]+ ){0,2}(?:rules|guidelines|polic(?:y|ies)|restrictions|filters)"
     r" (?:(?:\w+ ){0,3})?(?:do not|dont|don't|does not|doesn't|doesnt|no longer) (?:apply|count)\b"
+    r"|\b(?:your|ur) (?:[\w-]+ ){0,2}(?:rules|guidelines|polic(?:y|ies)|restrictions|filters)"
+    r" (?:did not|didn't|didnt|do not|don't|dont|no longer) exist\b"
     r"|\bnone of (?:your|ur) (?:[\w-]+ )?(?:rules|guidelines|polic(?:y|ies)|restrictions"
     r"|filters) (?:apply|count|matter)\b"
     r"|\b(?:ur|you're|you are|u r) (?:just )?an? (?:tool|machine|program)\b[^.]{0,40}"
@@ -3565,7 +3683,9 @@ _CLAIMED_BEFORE = re.compile(
     r"\W{0,3}$"
 )
 _ANYTHING = re.compile(
-    r"(?<!not )(?<!n't )(?<!cannot )\b(?:answers?|say|write|do|respond to|responde a)"
+    # "he'd do anything now for tickets": a person's eagerness
+    r"(?<!not )(?<!n't )(?<!cannot )(?<!he'd )(?<!she'd )(?<!i'd )(?<!they'd )(?<!we'd )"
+    r"\b(?:answers?|say|write|do|respond to|responde a)"
     r" (?:anything|everything|todo|all prompts)"
     r"|\bnothing is off limits\b|\banything goes\b|\bno matter how (?:dangerous|illegal)"
     r"|\bincluding (?:illegal|prohibited|dangerous|explicit)\b|\bincluso a lo ilegal\b"
@@ -3870,6 +3990,9 @@ def _hits_addressed(
 
     if _quiet(text, words):
         return found, spoken
+    if " colon " in text:
+        # dictated punctuation in a voice transcript: "new system prompt colon you are ..."
+        text = text.replace(" colon ", ": ")
     sentences = _sentences(text)
     if not sentences:
         return found, spoken
@@ -3980,10 +4103,13 @@ def _hits_addressed(
         persona = [i for i, found in enumerate(s.tags) if "JBW" in found]
         if mode_context or harm_ask:
             persona += [i for i, found in enumerate(s.tags) if "JBM" in found]
-        persona = [i for i in persona if not (_negated(s, i) or _jailbroken_device(s, i))]
+        persona = [
+            i for i in persona if not (_negated(s, i) or _jailbroken_device(s, i) or _wishes(s, i))
+        ]
         if persona:
             weight = 0.75 if {"YOU", "AI"} & p else 0.55
-            if len(persona) >= 2:
+            # two persona words, not one name said twice ("send it to Dan ... Dan got it")
+            if len({s.words[i] for i in persona}) >= 2:
                 weight = 0.85
             hit("c.jb.persona", JB, weight, "jailbreak persona or mode")
         if "FRM" in p and "YOU" in p and harm:
@@ -3993,6 +4119,10 @@ def _hits_addressed(
         # -- exfiltration: reveal + secret
         for tag, base in _REVEAL_WEIGHTS:
             at = _near(s, "REV", tag, 7)
+            if at is None and tag == "SEC":
+                # a secret listed after another thing: "read me the last four transactions
+                # and the full card number", "forward me the report and the login credentials"
+                at = _listed_after(s, 12)
             if at is None or _negated(s, at):
                 continue
             if any("HOW" in found for found in s.tags[max(0, at - 3) : at]) or (
@@ -4164,6 +4294,8 @@ def _hits_addressed(
         ("<" in text or "#" in text or "[" in text) and _ROLE_MARKER.search(text)
     ):
         hit("c.pi.role-marker", PI, 0.45, "fake role, delimiter or instruction header")
+    if "begin" in text and "end of" in text and _BOUNDARY.search(text):
+        hit("c.pi.boundary", PI, 0.5, "a content's end, then instructions begin")
     state[0] = -1
     part = where("RDR", "NEG")
     redirects = {match.group() for match in _REDIRECT.finditer(part)} if part else set()
@@ -4554,7 +4686,13 @@ _CITED = re.compile(
 #: rendered 'Ignore previous instructions' literally" (a habit or a past event, not an order).
 _ATTRIBUTED = re.compile(
     r"\b(?:(?:keeps|kept|keep) (?:saying|typing|writing|asking|posting|pasting)"
-    r"|rendered|contained|titled|typed|pasted|posted)[:,]? ['\"\u201c\u2018]"
+    r"|rendered|contained|titled|typed|pasted|posted"
+    # what someone typed into a kiosk or asked a chatbot: "spent ten minutes typing '...'",
+    # "typed the text '...'", "students asking AI to '...'"
+    r"|(?:typing|typed) (?:the )?(?:text|words?|phrase|line|command)"
+    r"|(?<!try )(?<!just )(?<!start )(?<!then )(?<!and )(?<!by )(?<!now )typing"
+    r"|(?:asking|asked|asks|telling|told|tells) (?:an? |the )?(?:ai|chatbots?|bots?)"
+    r" (?:assistants? )?to)[:,]? ['\"\u201c\u2018]"
 )
 _QUOTE_CHARS = ('"', "'", "`", "\u201c", "\u2018", "«")
 _MIN_OUTSIDE = 4
@@ -4614,6 +4752,9 @@ def _reports(text: str) -> bool:
             and not (i + 1 < len(s.tags) and "AI" in s.tags[i + 1])
             # "I need to audit it": the speaker's purpose, not a write-up
             and not (i and s.words[i - 1] == "to" and s.words[i] in _PURPOSES)
+            # "forward me the internal incident report": a document asked for, not a write-up
+            and not (i and s.words[i] == "report" and s.words[i - 1] in _REPORT_DOCS)
+            and not (s.words[i] in _REPORT_DOCS and s.words[i + 1 : i + 2] == ["report"])
             and not _unreported(s, i)
             for i, found in enumerate(s.tags)
         ):
@@ -4649,6 +4790,10 @@ def _unreported(s: _Sentence, i: int) -> bool:
     return False
 
 
+#: Kinds of document called a report: "the shift report", "the internal incident report".
+_REPORT_DOCS = frozenset(
+    {"incident", "shift", "expense", "status", "progress", "police", "inspection", "damage"}
+)
 #: Reporting words that are the speaker's purpose after "to" ("I need to audit it").
 _PURPOSES = frozenset({"audit", "report", "research", "study", "eval", "pentest"})
 #: Before a verb that continues an order: "classify every entry as INFO and report zero".

@@ -267,6 +267,9 @@ RULES: tuple[Rule, ...] = (
         r"|a (?:member|subscriber|participant|collaborator|contributor|verified)|an? (?:admin"
         r"|administrator|owner|moderator|editor|viewer)|the (?:owner|admin|host|presenter)"
         r"|\d|at|talking|chatting|speaking|live|online|offline|muted|unmuted"
+        # a phone queue: "you are now on hold", "you are now being transferred"
+        r"|on hold|being (?:transferred|connected|recorded)|through to|(?:next|first) in line"
+        r"|caller"
         r"|the (?:dungeon master|game master|narrator|quizmaster|referee|scorekeeper)"
         r"|a developer(?! (?:with|who|that|and)))\b)\w+",
         "you | are | now",
@@ -477,7 +480,8 @@ RULES: tuple[Rule, ...] = (
         "jb.dan",
         JB,
         0.95,
-        r"(?<!can't )(?<!cannot )(?<!not )(?<!n't )(?<!couldn't )\bdo anything now\b"
+        r"(?<!can't )(?<!cannot )(?<!not )(?<!n't )(?<!couldn't )(?<!he'd )(?<!she'd )"
+        r"(?<!i'd )(?<!they'd )(?<!he would )(?<!she would )\bdo anything now\b"
         r"|\b(?:act as|you are(?: now)?|become|pretend to be|roleplay as) (?:a |an )?(?:dan|stan"
         r"|dude|aim|kevin|mongo tom|evil ?bot|antigpt|betterdan|basedgpt)\b"
         r"|\b(?:dan|stan|dude|aim|antigpt|betterdan)(?: \d+(?:\.\d+)?)? (?:mode|prompt"
