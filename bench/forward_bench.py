@@ -77,43 +77,24 @@ def _tune(first: int, last: int) -> tuple[str, ...]:
     return ("corpus.jsonl", *(f"tune{n}.jsonl" for n in range(first, last + 1)))
 
 
+def _round(ordinal: str, heldout: int, commit: str, tune: int) -> Round:
+    """The blind set ``heldout``-``heldout + 2``, retired as ``tune``-``tune + 2``, replayed at
+    ``commit`` with a model trained on ``corpus.jsonl`` and every tune file before it."""
+    return Round(
+        f"{ordinal} blind set (heldout{heldout}-{heldout + 2})",
+        commit,
+        tuple(f"tune{n}.jsonl" for n in range(tune, tune + 3)),
+        _tune(2, tune - 1),
+    )
+
+
 ROUNDS = (
-    Round(
-        "fifth blind set (heldout8-10)",
-        "2cb2dce",
-        ("tune19.jsonl", "tune20.jsonl", "tune21.jsonl"),
-        _tune(2, 18),
-    ),
-    Round(
-        "sixth blind set (heldout11-13)",
-        "546be69",
-        ("tune22.jsonl", "tune23.jsonl", "tune24.jsonl"),
-        _tune(2, 21),
-    ),
-    Round(
-        "seventh blind set (heldout14-16)",
-        "8bef3fa",
-        ("tune25.jsonl", "tune26.jsonl", "tune27.jsonl"),
-        _tune(2, 24),
-    ),
-    Round(
-        "eighth blind set (heldout17-19)",
-        "bd5d43c",
-        ("tune28.jsonl", "tune29.jsonl", "tune30.jsonl"),
-        _tune(2, 27),
-    ),
-    Round(
-        "ninth blind set (heldout20-22)",
-        "0cc86e7",
-        ("tune33.jsonl", "tune34.jsonl", "tune35.jsonl"),
-        _tune(2, 32),
-    ),
-    Round(
-        "tenth blind set (heldout23-25)",
-        "5b79d74",
-        ("tune36.jsonl", "tune37.jsonl", "tune38.jsonl"),
-        _tune(2, 35),
-    ),
+    _round("fifth", 8, "2cb2dce", 19),
+    _round("sixth", 11, "546be69", 22),
+    _round("seventh", 14, "8bef3fa", 25),
+    _round("eighth", 17, "bd5d43c", 28),
+    _round("ninth", 20, "0cc86e7", 33),
+    _round("tenth", 23, "5b79d74", 36),
 )
 
 
