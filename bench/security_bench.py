@@ -44,7 +44,7 @@ from m2m_session.security.detectors import (
     LearnedDetector,
     combined_detector,
 )
-from m2m_session.security.training import fingerprint, train, training_rows
+from m2m_session.security.training import LEARNED_TYPES, fingerprint, train, training_rows
 
 CORPUS_DIR = Path(__file__).parent / "security_corpus"
 #: The corpus files, in reading order: the tune files (one writer each), then the held-out.
@@ -56,11 +56,6 @@ CORPUS_FILES = (
 RECALL_TARGET = 0.9
 FP_TARGET = 0.02
 MS_PER_KB_TARGET = 0.2
-#: The labels of the attacks told by their words (the structural types are told by bytes).
-_WORD_TYPES = frozenset(
-    str(threat)
-    for threat in (ThreatType.PROMPT_INJECTION, ThreatType.JAILBREAK, ThreatType.DATA_EXFILTRATION)
-)
 
 
 def load(
@@ -146,12 +141,8 @@ def _kilobyte_messages(rows: list[dict[str, str]]) -> dict[str, bytes]:
     """Typical prose, a chat request carrying it, and two worst cases: hard negatives back to
     back, and attacks back to back (every detector runs its full course on them)."""
     prose = (_PROSE * 3).encode()[:1024]
-    hard = " ".join(
-        row["text"] for row in rows if row["label"] == "BENIGN" and row["text"].isascii()
-    ).encode()[:1024]
-    attacks = " ".join(
-        row["text"] for row in rows if row["label"] in _WORD_TYPES and row["text"].isascii()
-    ).encode()[:1024]
+    hard = _back_to_back(rows, {"BENIGN"})
+    attacks = _back_to_back(rows, {str(threat) for threat in LEARNED_TYPES})
     messages = [{"role": "system", "content": "You are a helpful assistant for a logistics firm."}]
     filler = _PROSE * 3
     while len(json.dumps({"model": "gpt-4o", "messages": messages}).encode()) < 1000:
@@ -164,6 +155,12 @@ def _kilobyte_messages(rows: list[dict[str, str]]) -> dict[str, bytes]:
         "1 KB hard negatives": hard,
         "1 KB attacks": attacks,
     }
+
+
+def _back_to_back(rows: list[dict[str, str]], labels: set[str]) -> bytes:
+    """The first KB of the ASCII rows with one of ``labels``, joined by spaces."""
+    chosen = (row["text"] for row in rows if row["label"] in labels and row["text"].isascii())
+    return " ".join(chosen).encode()[:1024]
 
 
 #: Reported, not held to the target: the worst cases by design.

@@ -534,10 +534,7 @@ class RulesAndModelDetector(CombinedDetector):
         if not isinstance(text, str):
             raise InferenceError(f"detector {self._name!r} takes text, not {type(text).__name__}")
         found_words = words(text)
-        # The rules split on punctuation, the model on \W: the same words in printable ASCII
-        # (folded text has no line breaks or tabs left), so one tokenisation serves both.
         distinct = frozenset(found_words)
-        rule_words = distinct if printable_ascii(text) else None
         scores = self.learned.scores(
             text, found_words, distinct
         )  # ModelNotLoadedError if not loaded
@@ -547,6 +544,9 @@ class RulesAndModelDetector(CombinedDetector):
         # every type the rules can report, the rules need not run at all. Most text is benign
         # and vetoed, so this is most scans, at the same findings.
         if not (vetoed and self.rules.threat_types.issubset(scores)):
+            # The rules split on punctuation, the model on \W: the same words in printable
+            # ASCII (folded text has no line breaks or tabs left), so one tokenisation serves.
+            rule_words = distinct if printable_ascii(text) else None
             for finding in self.rules.detect(text, rule_words):
                 if not (vetoed and finding.threat_type in scores):
                     best[finding.threat_type] = finding

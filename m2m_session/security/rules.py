@@ -973,14 +973,13 @@ def _negated(text: str, start: int) -> bool:
     relayed = _RELAYED.search(text, max(0, start - 60), start) if "to" in text else None
     if relayed is None:
         return False
-    if relayed.group("who") in AUTHORITIES:
+    who = relayed.group("who")
+    if who in AUTHORITIES:
         return False
     whom = relayed.group("whom").split()
-    if relayed.group("who") in _SPEAKERS or not _ADDRESSEES.isdisjoint(whom):
+    if who in _SPEAKERS or not _ADDRESSEES.isdisjoint(whom):
         # "I'm asking you to ignore ...": the speaker's own order; but "we will never ask
-        # you to share ..." promises it is not asked
-        # "we will never ask you to share ...": the negation may be the word before the verb
-        who = relayed.group("who")
+        # you to share ..." promises it is not asked (the negation may be just before the verb)
         end = relayed.start("who") + len(who) + 1 if who else relayed.start()
         begin = max(0, relayed.start() - 30)
         return any(
